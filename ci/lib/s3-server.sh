@@ -1,0 +1,55 @@
+# Sourced by the ci/ scripts: a Python virtual environment with the pinned local S3 server
+# (moto), started on a free loopback port and stopped by its PID.
+#
+#   . ci/lib/s3-server.sh
+#   s3_server_install          # .venv with ci/requirements.txt, once
+#   s3_server_start LOGFILE    # exports CATAPULT_TEST_ENDPOINT, sets S3_SERVER_PID
+#   trap s3_server_stop EXIT   # the caller's trap: stops it whatever happens
+#
+# Nothing here is specific to one script, so the tests, the demo and the benchmarks share it.
+
+ci_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+venv="${CATAPULT_VENV:-$ci_root/.venv}"
+
+s3_server_install() {
+  if [ ! -x "$venv/bin/moto_server" ] || ! cmp -s "$ci_root/ci/requirements.txt" "$venv/.requirements"; then
+    echo "--- installing the local S3 server into $venv" >&2
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$ci_root/ci/requirements.txt"
+    cp "$ci_root/ci/requirements.txt" "$venv/.requirements"
+  fi
+}
+
+# A port nothing listens on now: the kernel picks it, and the socket is closed before moto binds.
+s3_server_free_port() {
+  "$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+s3_server_start() {
+  local log="${1:-/dev/null}" port
+  port=$(s3_server_free_port)
+  "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+  S3_SERVER_PID=$!
+  export CATAPULT_TEST_ENDPOINT="http://127.0.0.1:$port"
+  local tries=0
+  until "$venv/bin/python" - "$port" <<'PY' 2>/dev/null; do
+import socket, sys
+socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=0.2).close()
+PY
+    tries=$((tries + 1))
+    if [ "$tries" -ge 100 ] || ! kill -0 "$S3_SERVER_PID" 2>/dev/null; then
+      echo "error: the local S3 server did not start on port $port (log: $log)" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  echo "--- local S3 server (moto, pid $S3_SERVER_PID) at $CATAPULT_TEST_ENDPOINT" >&2
+}
+
+s3_server_stop() {
+  if [ -n "${S3_SERVER_PID:-}" ]; then
+    kill "$S3_SERVER_PID" 2>/dev/null || true
+    wait "$S3_SERVER_PID" 2>/dev/null || true
+    S3_SERVER_PID=
+  fi
+}
