@@ -3,7 +3,10 @@
 //! functions that take their inputs and return their outputs. Nothing here reads stdin or the
 //! process environment, writes stdout, or exits the process: the binaries do that.
 
+pub mod check;
 pub mod error;
+pub mod get;
+pub mod logging;
 pub mod protocol;
 pub mod record;
 pub mod store;

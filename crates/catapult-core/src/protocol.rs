@@ -464,7 +464,10 @@ mod tests {
     #[test]
     fn names_an_unknown_field() {
         let message = error(serde_json::json!({"bucket": "b", "name": "app", "buckit": "x"}));
-        assert!(message.starts_with("invalid request: source: unknown field `buckit`"), "{message}");
+        assert!(
+            message.starts_with("invalid request: source.buckit: unknown field `buckit`"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -476,7 +479,10 @@ mod tests {
     #[test]
     fn refuses_contradictions() {
         for (json, expected) in [
-            (serde_json::json!({"bucket": "", "name": "a"}), "source.bucket must not be empty"),
+            (
+                serde_json::json!({"bucket": "", "name": "a"}),
+                "source.bucket must not be empty",
+            ),
             (
                 serde_json::json!({"bucket": "b", "name": "a", "deploy_key": "x"}),
                 "source.deploy_key is set but source.environment is not",
@@ -511,7 +517,10 @@ mod tests {
         }))
         .unwrap();
         let shown = format!("{config:?}");
-        assert!(!shown.contains("hunter2") && !shown.contains("tok3n"), "{shown}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("tok3n"),
+            "{shown}"
+        );
     }
 
     #[test]
@@ -531,6 +540,9 @@ mod tests {
     fn refuses_params_for_get() {
         let stdin = r#"{"source": {"bucket": "b", "name": "a"}, "version": {"version": "1", "version_id": "x"}, "params": {"skip": true}}"#;
         let message = InRequest::parse(stdin.as_bytes()).unwrap_err().to_string();
-        assert!(message.contains("params: unknown field `skip`"), "{message}");
+        assert!(
+            message.contains("params.skip: unknown field `skip`"),
+            "{message}"
+        );
     }
 }

@@ -149,10 +149,21 @@ mod tests {
     fn names_what_makes_a_body_invalid() {
         let reason = |body: &str| Record::parse(body.as_bytes(), None).unwrap_err();
         assert!(reason("not json").starts_with("not a JSON record"));
-        assert_eq!(reason(r#"{"commit": "a", "author": "b"}"#), "it has no \"version\"");
-        assert_eq!(reason(r#"{"version": 1, "author": "b"}"#), "it has no \"commit\"");
-        assert_eq!(reason(r#"{"version": 1, "commit": "a"}"#), "it has no \"author\"");
+        assert_eq!(
+            reason(r#"{"commit": "a", "author": "b"}"#),
+            "it has no \"version\""
+        );
+        assert_eq!(
+            reason(r#"{"version": 1, "author": "b"}"#),
+            "it has no \"commit\""
+        );
+        assert_eq!(
+            reason(r#"{"version": 1, "commit": "a"}"#),
+            "it has no \"author\""
+        );
         assert!(reason(r#"{"version": 0, "commit": "a", "author": "b"}"#).contains("start at 1"));
-        assert!(reason(r#"{"version": "1", "commit": "a", "author": "b"}"#).contains("invalid type"));
+        assert!(
+            reason(r#"{"version": "1", "commit": "a", "author": "b"}"#).contains("invalid type")
+        );
     }
 }

@@ -265,7 +265,8 @@ where
 }
 
 fn http_status<E>(err: &SdkError<E>) -> Option<u16> {
-    err.raw_response().map(|response| response.status().as_u16())
+    err.raw_response()
+        .map(|response| response.status().as_u16())
 }
 
 /// Whether a GetObject failure means "no such object or version".
@@ -283,7 +284,12 @@ impl RecordStore for S3Store {
         max_keys: i32,
         after: Option<&PageCursor>,
     ) -> Result<VersionPage> {
-        tracing::debug!(bucket = at.bucket, key = at.key, max_keys, "S3 ListObjectVersions");
+        tracing::debug!(
+            bucket = at.bucket,
+            key = at.key,
+            max_keys,
+            "S3 ListObjectVersions"
+        );
         let mut request = self
             .client
             .list_object_versions()
@@ -310,10 +316,9 @@ impl RecordStore for S3Store {
                 last_modified: timestamp(version.last_modified()),
             })
             .collect();
-        let delete_marker_is_latest = output
-            .delete_markers()
-            .iter()
-            .any(|marker| marker.key() == Some(at.key.as_str()) && marker.is_latest() == Some(true));
+        let delete_marker_is_latest = output.delete_markers().iter().any(|marker| {
+            marker.key() == Some(at.key.as_str()) && marker.is_latest() == Some(true)
+        });
         // Keys sort after their own prefix, so once the listing has moved past `at.key`, the
         // key has no more versions and the rest are other keys'.
         let next = match (

@@ -1,0 +1,330 @@
+//! What the integration tests share: the local S3 server (its endpoint comes from
+//! `CATAPULT_TEST_ENDPOINT`, which `ci/test` exports; a test that needs it fails without it),
+//! a bucket of its own for each test so that tests run in parallel, the binaries run as
+//! Concourse runs them, and strict decoding of what they print.
+
+#![allow(dead_code, missing_docs)]
+
+use std::future::Future;
+use std::path::Path;
+use std::process::Output;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use assert_cmd::Command;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+pub const ACCESS_KEY_ID: &str = "testing";
+pub const SECRET_ACCESS_KEY: &str = "testing";
+
+/// The local S3 server's URL. Panics, so the test fails, when it is not running.
+pub fn endpoint() -> String {
+    std::env::var("CATAPULT_TEST_ENDPOINT").expect(
+        "CATAPULT_TEST_ENDPOINT is not set: run the tests through ci/test, which starts the local S3 server",
+    )
+}
+
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
+}
+
+fn client() -> Client {
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint())
+        .force_path_style(true)
+        .credentials_provider(Credentials::new(
+            ACCESS_KEY_ID,
+            SECRET_ACCESS_KEY,
+            None,
+            None,
+            "tests",
+        ))
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .build();
+    Client::from_conf(config)
+}
+
+/// A name no other test (or earlier run against the same server) uses.
+pub fn unique_name(prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{prefix}-{}-{}-{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// One test's bucket on the local server, and the test's view of it.
+pub struct Bucket {
+    pub name: String,
+    client: Client,
+}
+
+impl Bucket {
+    /// A new bucket with versioning on.
+    pub fn versioned() -> Self {
+        let bucket = Self::unversioned();
+        bucket.enable_versioning();
+        bucket
+    }
+
+    /// A new bucket with versioning never turned on.
+    pub fn unversioned() -> Self {
+        let name = unique_name("t");
+        let client = client();
+        block_on(client.create_bucket().bucket(&name).send()).expect("create bucket");
+        Bucket { name, client }
+    }
+
+    pub fn enable_versioning(&self) {
+        block_on(
+            self.client
+                .put_bucket_versioning()
+                .bucket(&self.name)
+                .versioning_configuration(
+                    VersioningConfiguration::builder()
+                        .status(BucketVersioningStatus::Enabled)
+                        .build(),
+                )
+                .send(),
+        )
+        .expect("enable versioning");
+    }
+
+    /// Writes `body` at `key` and returns its version id.
+    pub fn put(&self, key: &str, body: impl Into<Vec<u8>>) -> String {
+        let output = block_on(
+            self.client
+                .put_object()
+                .bucket(&self.name)
+                .key(key)
+                .body(ByteStream::from(body.into()))
+                .send(),
+        )
+        .expect("put object");
+        output.version_id().unwrap_or("null").to_owned()
+    }
+
+    /// Writes a valid record of release `version` at `key`, returning its version id.
+    pub fn put_record(&self, key: &str, version: u64) -> String {
+        self.put(key, record(version, None).to_string())
+    }
+
+    /// Puts a delete marker on `key`.
+    pub fn delete(&self, key: &str) {
+        block_on(
+            self.client
+                .delete_object()
+                .bucket(&self.name)
+                .key(key)
+                .send(),
+        )
+        .expect("delete object");
+    }
+
+    /// Deletes one version for good.
+    pub fn delete_version(&self, key: &str, version_id: &str) {
+        block_on(
+            self.client
+                .delete_object()
+                .bucket(&self.name)
+                .key(key)
+                .version_id(version_id)
+                .send(),
+        )
+        .expect("delete version");
+    }
+
+    /// Every (version id, body) of `key`, newest first: what S3 holds, to compare before and
+    /// after a step.
+    pub fn history(&self, key: &str) -> Vec<(String, Value)> {
+        let listing = block_on(
+            self.client
+                .list_object_versions()
+                .bucket(&self.name)
+                .prefix(key)
+                .send(),
+        )
+        .expect("list versions");
+        listing
+            .versions()
+            .iter()
+            .filter(|version| version.key() == Some(key))
+            .map(|version| {
+                let id = version.version_id().unwrap().to_owned();
+                let object = block_on(
+                    self.client
+                        .get_object()
+                        .bucket(&self.name)
+                        .key(key)
+                        .version_id(&id)
+                        .send(),
+                )
+                .expect("get version");
+                let body = block_on(object.body.collect()).unwrap().into_bytes();
+                let value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                (id, value)
+            })
+            .collect()
+    }
+
+    /// `source` for a resource over this bucket, with `extra` fields merged in.
+    pub fn source(&self, name: &str, extra: Value) -> Value {
+        let mut source = json!({
+            "bucket": self.name,
+            "name": name,
+            "endpoint": endpoint(),
+            "path_style": true,
+            "access_key_id": ACCESS_KEY_ID,
+            "secret_access_key": SECRET_ACCESS_KEY,
+        });
+        for (field, value) in extra.as_object().expect("extra is an object") {
+            source[field] = value.clone();
+        }
+        source
+    }
+}
+
+/// A full record body of release `version`.
+pub fn record(version: u64, environment: Option<&str>) -> Value {
+    let commit = format!("{version:0>40}");
+    let mut record = json!({
+        "version": version,
+        "commit": commit,
+        "image": format!("sha256:{}", "ab".repeat(32)),
+        "author": "dev@example.com",
+        "changelog": format!("{}  2026-11-20  Dev Name  Change {version}", &commit[..7]),
+        "commits": [commit],
+        "timestamp": "2026-11-21T10:00:00Z",
+        "rollback": false,
+        "action_type": "automated",
+    });
+    if let Some(environment) = environment {
+        record["environment"] = json!(environment);
+    }
+    record
+}
+
+/// A Concourse version, decoded strictly.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Version {
+    pub version: String,
+    pub version_id: String,
+}
+
+impl Version {
+    pub fn json(&self) -> Value {
+        json!({"version": self.version, "version_id": self.version_id})
+    }
+}
+
+/// One metadata line, decoded strictly.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Metadata {
+    pub name: String,
+    pub value: String,
+}
+
+/// What `in` and `out` print, decoded strictly.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepOutput {
+    pub version: Version,
+    pub metadata: Vec<Metadata>,
+}
+
+impl StepOutput {
+    pub fn metadata(&self, name: &str) -> Option<&str> {
+        self.metadata
+            .iter()
+            .find(|field| field.name == name)
+            .map(|field| field.value.as_str())
+    }
+}
+
+/// The environment Concourse gives `in` and `out`.
+pub const BUILD_VARIABLES: [(&str, &str); 6] = [
+    ("BUILD_ID", "42"),
+    ("BUILD_NAME", "7"),
+    ("BUILD_JOB_NAME", "release"),
+    ("BUILD_PIPELINE_NAME", "app"),
+    ("BUILD_TEAM_NAME", "main"),
+    ("ATC_EXTERNAL_URL", "https://ci.example.com"),
+];
+
+/// Runs `binary` as Concourse does: `request` on stdin, `directory` as `$1` (for `in` and
+/// `out`), an empty environment for `check` and the build variables for the others.
+pub fn run(binary: &str, request: &Value, directory: Option<&Path>) -> Output {
+    let mut command = Command::cargo_bin(binary).expect("the binary is built");
+    command.env_clear().write_stdin(request.to_string());
+    if let Some(directory) = directory {
+        command.arg(directory).envs(BUILD_VARIABLES);
+    }
+    command.output().expect("the binary runs")
+}
+
+/// Decodes a successful run's stdout strictly, failing with its stderr otherwise.
+pub fn success<T: for<'de> Deserialize<'de>>(output: &Output) -> T {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "exit {:?}, stderr:\n{stderr}",
+        output.status.code()
+    );
+    let stdout = std::str::from_utf8(&output.stdout).expect("stdout is UTF-8");
+    let mut lines = stdout.lines();
+    let json = lines.next().expect("stdout has the JSON");
+    assert_eq!(
+        lines.next(),
+        None,
+        "stdout holds only the JSON line: {stdout:?}"
+    );
+    serde_json::from_str(json).unwrap_or_else(|err| panic!("stdout {json:?}: {err}"))
+}
+
+/// The first line of a failed run's stderr, after asserting exit 1 and an empty stdout.
+pub fn failure(output: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(1), "stderr:\n{stderr}");
+    assert!(
+        output.stdout.is_empty(),
+        "stdout: {:?}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let first = stderr
+        .lines()
+        .find(|line| line.starts_with("error: "))
+        .unwrap_or_else(|| panic!("no error line in:\n{stderr}"));
+    first.to_owned()
+}
+
+pub fn check(source: &Value, version: Option<&Version>) -> Output {
+    let request = match version {
+        Some(version) => json!({"source": source, "version": version.json()}),
+        None => json!({"source": source}),
+    };
+    run("check", &request, None)
+}
+
+pub fn version(number: u64, version_id: &str) -> Version {
+    Version {
+        version: number.to_string(),
+        version_id: version_id.to_owned(),
+    }
+}
