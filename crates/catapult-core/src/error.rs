@@ -63,6 +63,54 @@ pub enum Error {
         source: S3Cause,
     },
 
+    /// A git operation on the user's checkout failed: not a repository, an unknown commit, a
+    /// broken history. The message names the path and the commit asked for.
+    #[error("{message}")]
+    Git {
+        /// What failed, naming the checkout's path and the ref or sha at fault.
+        message: String,
+        /// What libgit2 said, when it said anything.
+        #[source]
+        source: Option<git2::Error>,
+    },
+
+    /// The release a deploy asks for is not in the release history.
+    #[error("there is no {wanted} in {location}")]
+    ReleaseNotFound {
+        /// The release records searched.
+        location: Location,
+        /// The release asked for, as a phrase: "release 7", "release version id \"x\"".
+        wanted: String,
+    },
+
+    /// The put would go back to an older commit or release, and `allow_rollback` is not set.
+    #[error("{0}; set params.allow_rollback: true to do it anyway")]
+    RollbackRefused(String),
+
+    /// A release has not reached an environment that `require_deployed_to` names.
+    #[error(
+        "release {version} of {name} has not been deployed to {environment:?} (source.require_deployed_to): deploy it there first"
+    )]
+    GateNotPassed {
+        /// The application.
+        name: String,
+        /// The release number.
+        version: u64,
+        /// The environment it has not reached.
+        environment: String,
+    },
+
+    /// Every conditional write lost to another writer.
+    #[error(
+        "gave up writing to {location}: another writer changed it first on each of {attempts} attempts"
+    )]
+    Contention {
+        /// The records written to.
+        location: Location,
+        /// How many writes were tried.
+        attempts: u32,
+    },
+
     /// A file or directory could not be read or written.
     #[error("cannot {action} {path}")]
     Io {

@@ -6,8 +6,11 @@
 pub mod check;
 pub mod error;
 pub mod get;
+pub mod git;
+pub mod history;
 pub mod logging;
 pub mod protocol;
+pub mod put;
 pub mod record;
 pub mod store;
 

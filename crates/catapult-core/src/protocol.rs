@@ -336,6 +336,47 @@ pub struct InRequest {
 #[serde(deny_unknown_fields)]
 pub struct InParams {}
 
+/// `out`'s stdin.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutRequest {
+    /// The resource's `source`.
+    pub source: Source,
+    /// The put's params.
+    #[serde(default)]
+    pub params: OutParams,
+}
+
+/// The params of `put`. Paths are relative to the build directory `$1`. Which ones apply depends
+/// on the resource: a release resource cuts a release, a deploy resource (`source.environment`)
+/// deploys one.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutParams {
+    /// Releases (required); deploys (optional, for the changelog): a git checkout.
+    pub repository: Option<String>,
+    /// Releases: the commit, as a ref or sha or a file holding one. Default: HEAD.
+    pub commit: Option<String>,
+    /// Releases: a file holding the image digest. Default: no image.
+    pub image: Option<String>,
+    /// Releases: who releases. Default: the commit's author email.
+    pub author: Option<String>,
+    /// Releases: only commits touching these paths make the changelog. Default: all.
+    #[serde(default)]
+    pub changelog_paths: Vec<String>,
+    /// Both: allow going back to an older commit or release. Default: false.
+    #[serde(default)]
+    pub allow_rollback: bool,
+    /// Releases: write a new release even when the commit is the latest release's. Default:
+    /// false.
+    #[serde(default)]
+    pub force: bool,
+    /// Deploys: a directory from a `get` of the release resource, naming the exact release.
+    pub release: Option<String>,
+    /// Deploys: a release number, or a file holding one. Default: the latest release.
+    pub version: Option<serde_json::Value>,
+}
+
 /// One line of metadata in the Concourse UI.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -391,6 +432,14 @@ impl InRequest {
         let request: InRequest = parse_request(stdin)?;
         request.version.validate("version")?;
         Ok((request.source.validate()?, request.version))
+    }
+}
+
+impl OutRequest {
+    /// Parses and validates `out`'s stdin.
+    pub fn parse(stdin: &[u8]) -> Result<(ResourceConfig, OutParams)> {
+        let request: OutRequest = parse_request(stdin)?;
+        Ok((request.source.validate()?, request.params))
     }
 }
 

@@ -166,16 +166,18 @@ impl Bucket {
             .filter(|version| version.key() == Some(key))
             .map(|version| {
                 let id = version.version_id().unwrap().to_owned();
-                let object = block_on(
-                    self.client
+                let body = block_on(async {
+                    let object = self
+                        .client
                         .get_object()
                         .bucket(&self.name)
                         .key(key)
                         .version_id(&id)
-                        .send(),
-                )
-                .expect("get version");
-                let body = block_on(object.body.collect()).unwrap().into_bytes();
+                        .send()
+                        .await
+                        .expect("get version");
+                    object.body.collect().await.expect("read body").into_bytes()
+                });
                 let value = serde_json::from_slice(&body).unwrap_or(Value::Null);
                 (id, value)
             })
@@ -327,4 +329,101 @@ pub fn version(number: u64, version_id: &str) -> Version {
         version: number.to_string(),
         version_id: version_id.to_owned(),
     }
+}
+
+/// A build directory holding a git repository at `repo/`, made with the `git` command as a
+/// pipeline's git resource would leave it.
+pub struct Build {
+    pub dir: tempfile::TempDir,
+    commits: u32,
+}
+
+impl Build {
+    pub fn new() -> Self {
+        let build = Build {
+            dir: tempfile::tempdir().unwrap(),
+            commits: 0,
+        };
+        std::fs::create_dir(build.repo()).unwrap();
+        build.git(&["init", "--quiet", "--initial-branch=main"]);
+        build
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn repo(&self) -> std::path::PathBuf {
+        self.dir.path().join("repo")
+    }
+
+    /// Runs git in the repository, returning its trimmed stdout.
+    pub fn git(&self, args: &[&str]) -> String {
+        let output = std::process::Command::new("git")
+            .args(args)
+            .current_dir(self.repo())
+            .env("GIT_AUTHOR_NAME", "Dev Name")
+            .env("GIT_AUTHOR_EMAIL", "dev@example.com")
+            .env("GIT_COMMITTER_NAME", "Dev Name")
+            .env("GIT_COMMITTER_EMAIL", "dev@example.com")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", self.dir.path())
+            .output()
+            .expect("git runs");
+        assert!(
+            output.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    }
+
+    /// Commits a change to `file` with `subject`, on 2026-11-<day>, and returns its full sha.
+    pub fn commit_file(&mut self, file: &str, subject: &str) -> String {
+        self.commits += 1;
+        let path = self.repo().join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, format!("{subject}\n")).unwrap();
+        self.git(&["add", "--all"]);
+        let date = format!("2026-11-{:02}T12:00:00Z", 1 + self.commits % 28);
+        let output = std::process::Command::new("git")
+            .args(["commit", "--quiet", "-m", subject])
+            .current_dir(self.repo())
+            .env("GIT_AUTHOR_NAME", "Dev Name")
+            .env("GIT_AUTHOR_EMAIL", "dev@example.com")
+            .env("GIT_COMMITTER_NAME", "Dev Name")
+            .env("GIT_COMMITTER_EMAIL", "dev@example.com")
+            .env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", self.dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        self.git(&["rev-parse", "HEAD"])
+    }
+
+    pub fn commit(&mut self, subject: &str) -> String {
+        let file = format!("file-{}", self.commits);
+        self.commit_file(&file, subject)
+    }
+
+    /// Writes `contents` to `name` in the build directory.
+    pub fn write(&self, name: &str, contents: &str) {
+        let path = self.dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+    }
+}
+
+pub fn put(source: &Value, params: Value, build: &Path) -> Output {
+    run(
+        "out",
+        &json!({"source": source, "params": params}),
+        Some(build),
+    )
 }
