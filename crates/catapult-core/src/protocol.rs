@@ -435,6 +435,46 @@ impl InRequest {
     }
 }
 
+impl OutParams {
+    /// Checks that the params fit the kind of resource: release params on a release resource,
+    /// deploy params on a deploy resource, one way of naming a release.
+    pub fn validate_for(&self, config: &ResourceConfig) -> Result<()> {
+        let misplaced = |field: &str, kind: &str, why: &str| {
+            Err(Error::InvalidParams(format!(
+                "params.{field} is for {kind} resources, and source.environment {why}"
+            )))
+        };
+        if config.deploys.is_none() {
+            for (field, set) in [
+                ("release", self.release.is_some()),
+                ("version", self.version.is_some()),
+            ] {
+                if set {
+                    return misplaced(field, "deploy", "is not set");
+                }
+            }
+            return Ok(());
+        }
+        for (field, set) in [
+            ("commit", self.commit.is_some()),
+            ("image", self.image.is_some()),
+            ("author", self.author.is_some()),
+            ("changelog_paths", !self.changelog_paths.is_empty()),
+            ("force", self.force),
+        ] {
+            if set {
+                return misplaced(field, "release", "is set: a deploy copies its release");
+            }
+        }
+        if self.release.is_some() && self.version.is_some() {
+            return Err(Error::InvalidParams(
+                "params.release and params.version both name a release: give one".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl OutRequest {
     /// Parses and validates `out`'s stdin.
     pub fn parse(stdin: &[u8]) -> Result<(ResourceConfig, OutParams)> {
@@ -593,5 +633,40 @@ mod tests {
             message.contains("params.skip: unknown field `skip`"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn out_params_must_fit_the_kind_of_resource() {
+        let release = source(serde_json::json!({"bucket": "b", "name": "a"})).unwrap();
+        let deploy =
+            source(serde_json::json!({"bucket": "b", "name": "a", "environment": "e"})).unwrap();
+        let params =
+            |json: serde_json::Value| -> OutParams { serde_json::from_value(json).unwrap() };
+
+        let release_params =
+            params(serde_json::json!({"repository": "r", "image": "i", "force": true}));
+        assert!(release_params.validate_for(&release).is_ok());
+        let message = release_params
+            .validate_for(&deploy)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("params.image is for release resources"),
+            "{message}"
+        );
+
+        let deploy_params = params(serde_json::json!({"version": 3, "repository": "r"}));
+        assert!(deploy_params.validate_for(&deploy).is_ok());
+        let message = deploy_params
+            .validate_for(&release)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("params.version is for deploy resources"),
+            "{message}"
+        );
+
+        let both = params(serde_json::json!({"version": 3, "release": "r"}));
+        assert!(both.validate_for(&deploy).is_err());
     }
 }

@@ -36,6 +36,7 @@ pub async fn put<S: RecordStore>(
     params: &OutParams,
     build_dir: &Path,
 ) -> Result<StepOutput> {
+    params.validate_for(config)?;
     match &config.deploys {
         None => release(store, config, ReleaseInputs::read(params, build_dir)?).await,
         Some(target) => {
@@ -58,16 +59,6 @@ struct ReleaseInputs {
 
 impl ReleaseInputs {
     fn read(params: &OutParams, build_dir: &Path) -> Result<Self> {
-        for (field, set) in [
-            ("release", params.release.is_some()),
-            ("version", params.version.is_some()),
-        ] {
-            if set {
-                return Err(Error::InvalidParams(format!(
-                    "params.{field} is for deploy resources, and source.environment is not set"
-                )));
-            }
-        }
         let repository = params.repository.as_deref().ok_or_else(|| {
             Error::InvalidParams(
                 "params.repository is required: the git checkout to release".into(),
@@ -234,26 +225,8 @@ struct FetchedRelease {
 
 impl DeployInputs {
     fn read(config: &ResourceConfig, params: &OutParams, build_dir: &Path) -> Result<Self> {
-        for (field, set) in [
-            ("commit", params.commit.is_some()),
-            ("image", params.image.is_some()),
-            ("author", params.author.is_some()),
-            ("changelog_paths", !params.changelog_paths.is_empty()),
-            ("force", params.force),
-        ] {
-            if set {
-                return Err(Error::InvalidParams(format!(
-                    "params.{field} is for release resources, and source.environment is set: a deploy copies its release"
-                )));
-            }
-        }
         let choice = match (&params.release, &params.version) {
-            (Some(_), Some(_)) => {
-                return Err(Error::InvalidParams(
-                    "params.release and params.version both name a release: give one".into(),
-                ));
-            }
-            (Some(directory), None) => fetched_release(config, &build_dir.join(directory))?,
+            (Some(directory), _) => fetched_release(config, &build_dir.join(directory))?,
             (None, Some(version)) => ReleaseChoice::Number {
                 version: release_number(version, build_dir)?,
                 commit: None,
