@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Bucket, StepOutput, Version, run, success, version};
+use common::{Bucket, Build, StepOutput, Version, put, run, success, version};
 use serde_json::json;
 
 const ACCESS_KEY_ID: &str = "AKIACATAPULTDISTINCT7";
@@ -56,4 +56,35 @@ fn check_and_in_with_debug_show_no_credential() {
     let failed = run("in", &missing, Some(destination.path()));
     assert_eq!(failed.status.code(), Some(1));
     assert_no_secret(&failed);
+}
+
+#[test]
+fn out_with_debug_shows_no_credential() {
+    let bucket = Bucket::versioned();
+    let mut build = Build::new();
+    build.commit("Start");
+    let credentials = json!({
+        "debug": true,
+        "access_key_id": ACCESS_KEY_ID,
+        "secret_access_key": SECRET_ACCESS_KEY,
+        "session_token": SESSION_TOKEN,
+    });
+    let release = bucket.source("app", credentials.clone());
+    let released = put(&release, json!({"repository": "repo"}), build.path());
+    let _: StepOutput = success(&released);
+    assert!(String::from_utf8_lossy(&released.stderr).contains("PutObject"));
+    assert_no_secret(&released);
+
+    let mut staging = release.clone();
+    staging["environment"] = json!("staging");
+    let deployed = put(&staging, json!({}), build.path());
+    let _: StepOutput = success(&deployed);
+    assert_no_secret(&deployed);
+
+    let mut gated = staging.clone();
+    gated["environment"] = json!("production");
+    gated["require_deployed_to"] = json!(["qa"]);
+    let refused = put(&gated, json!({}), build.path());
+    assert_eq!(refused.status.code(), Some(1));
+    assert_no_secret(&refused);
 }
