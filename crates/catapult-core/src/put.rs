@@ -249,7 +249,12 @@ impl DeployInputs {
 /// of another deploy resource (promotion from staging) names the release by number and commit.
 fn fetched_release(config: &ResourceConfig, directory: &Path) -> Result<ReleaseChoice> {
     let path = directory.join("release.json");
-    let text = std::fs::read(&path).map_err(|err| Error::io("read", &path, err))?;
+    let text = std::fs::read(&path).map_err(|err| {
+        Error::InvalidParams(format!(
+            "params.release: cannot read {} ({err}): name the directory of a get of the release resource",
+            path.display()
+        ))
+    })?;
     let fetched: FetchedRelease = serde_json::from_slice(&text).map_err(|err| {
         Error::InvalidParams(format!(
             "params.release: {} is not the release.json of a get: {err}",
@@ -280,7 +285,7 @@ fn fetched_release(config: &ResourceConfig, directory: &Path) -> Result<ReleaseC
 fn release_number(value: &serde_json::Value, build_dir: &Path) -> Result<u64> {
     let invalid = |what: String| {
         Error::InvalidParams(format!(
-            "params.version: {what}, not a release number (1 or more)"
+            "params.version: {what} is not a release number (1 or more)"
         ))
     };
     let number = match value {
@@ -292,11 +297,17 @@ fn release_number(value: &serde_json::Value, build_dir: &Path) -> Result<u64> {
             Err(_) => {
                 let path = build_dir.join(text);
                 if !path.is_file() {
-                    return Err(invalid(format!("{text:?} is neither a file")));
+                    return Err(Error::InvalidParams(format!(
+                        "params.version: {text:?} is neither a release number nor a file in the build directory"
+                    )));
                 }
                 let held = read_trimmed(&path)?;
                 held.parse().map_err(|_| {
-                    invalid(format!("{} holds {:?}", path.display(), shorten(&held)))
+                    invalid(format!(
+                        "{}, which holds {:?},",
+                        path.display(),
+                        shorten(&held)
+                    ))
                 })?
             }
         },
@@ -315,22 +326,7 @@ async fn deploy<S: RecordStore>(
     inputs: DeployInputs,
 ) -> Result<StepOutput> {
     let (_, release) = chosen_release(store, &config.releases, &inputs.choice).await?;
-    for environment in &config.require_deployed_to {
-        let deployed_there = find_record(
-            store,
-            &config.deploys_of(environment),
-            |deployed| deployed.version == release.version && deployed.commit == release.commit,
-            |_| false,
-        )
-        .await?;
-        if deployed_there.is_none() {
-            return Err(Error::GateNotPassed {
-                name: config.name.clone(),
-                version: release.version,
-                environment: environment.clone(),
-            });
-        }
-    }
+    pass_gate(store, config, target, &release).await?;
 
     let at = &target.location;
     let environment = &target.environment;
@@ -385,6 +381,47 @@ async fn deploy<S: RecordStore>(
         location: at.clone(),
         attempts: MAX_WRITE_ATTEMPTS,
     })
+}
+
+/// The promotion gate: the release must be in the deploy history of each environment that
+/// `require_deployed_to` names. A release this environment has run before passes too: it was
+/// promoted once, and going back to it (a rollback) is no new promotion.
+async fn pass_gate<S: RecordStore>(
+    store: &S,
+    config: &ResourceConfig,
+    target: &DeployTarget,
+    release: &Record,
+) -> Result<()> {
+    let same_release = |deployed: &Record| {
+        deployed.version == release.version && deployed.commit == release.commit
+    };
+    for environment in &config.require_deployed_to {
+        let deployed_there =
+            find_record(store, &config.deploys_of(environment), same_release, |_| {
+                false
+            })
+            .await?;
+        if deployed_there.is_some() {
+            continue;
+        }
+        if find_record(store, &target.location, same_release, |_| false)
+            .await?
+            .is_some()
+        {
+            tracing::info!(
+                "release {} has not been deployed to {environment:?}, but {:?} ran it before: no new promotion",
+                release.version,
+                target.environment
+            );
+            return Ok(());
+        }
+        return Err(Error::GateNotPassed {
+            name: config.name.clone(),
+            version: release.version,
+            environment: environment.clone(),
+        });
+    }
+    Ok(())
 }
 
 /// The changelog of a deploy: the commits from the one deployed now to the release's, or, for a
@@ -628,18 +665,24 @@ mod tests {
         for (value, expected) in [
             (
                 serde_json::json!(0),
-                "params.version: 0, not a release number",
+                "params.version: 0 is not a release number",
             ),
             (
                 serde_json::json!(-2),
-                "params.version: -2, not a release number",
+                "params.version: -2 is not a release number",
             ),
             (
                 serde_json::json!("missing"),
-                "\"missing\" is neither a file",
+                "params.version: \"missing\" is neither a release number nor a file",
             ),
-            (serde_json::json!("junk"), "holds \"seven\""),
-            (serde_json::json!(true), "params.version: true"),
+            (
+                serde_json::json!("junk"),
+                "junk, which holds \"seven\", is not a release number",
+            ),
+            (
+                serde_json::json!(true),
+                "params.version: true is not a release number",
+            ),
         ] {
             let message = number(value).unwrap_err().to_string();
             assert!(message.contains(expected), "{message:?} lacks {expected:?}");

@@ -14,7 +14,7 @@ use aws_sdk_s3::config::{
     Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
     SharedCredentialsProvider,
 };
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::BucketVersioningStatus;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
@@ -250,18 +250,36 @@ fn s3_error<E>(operation: &'static str, at: &Location, err: SdkError<E>) -> Erro
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let cause = match (&err, err.code(), err.message()) {
+    let message = err.message().filter(|message| !message.trim().is_empty());
+    let cause = match (&err, err.code(), message) {
         (SdkError::ServiceError(_), Some(code), Some(message)) => format!("{code}: {message}"),
         (SdkError::ServiceError(service), Some(code), None) => {
             format!("{code} (HTTP {})", service.raw().status().as_u16())
         }
-        _ => DisplayErrorContext(&err).to_string(),
+        (SdkError::ServiceError(service), None, _) => {
+            format!("HTTP {}", service.raw().status().as_u16())
+        }
+        _ => error_chain(&err),
     };
     Error::S3 {
         operation,
         location: at.clone(),
         source: S3Cause(cause),
     }
+}
+
+/// An error and its causes in one line, `outer: inner: innermost`, each said once.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(current) = next {
+        let text = current.to_string();
+        if !parts.iter().any(|part| part.contains(&text)) {
+            parts.push(text);
+        }
+        next = current.source();
+    }
+    parts.join(": ")
 }
 
 fn http_status<E>(err: &SdkError<E>) -> Option<u16> {

@@ -236,3 +236,38 @@ fn release_params_are_refused_on_a_deploy_resource() {
     );
     assert!(deployed(&bucket, "staging").is_empty());
 }
+
+#[test]
+fn the_gate_lets_an_environment_go_back_to_a_release_it_ran_before() {
+    let (bucket, build, commits) = released(3);
+    // Production ran release 1 before it had a gate; staging has only seen release 2.
+    let ungated = deploy_source(&bucket, "production", json!({}));
+    success::<StepOutput>(&put(&ungated, json!({"version": 1}), build.path()));
+    let staging = deploy_source(&bucket, "staging", json!({}));
+    success::<StepOutput>(&put(&staging, json!({"version": 2}), build.path()));
+    let production = deploy_source(
+        &bucket,
+        "production",
+        json!({"require_deployed_to": ["staging"]}),
+    );
+    success::<StepOutput>(&put(&production, json!({"version": 2}), build.path()));
+
+    let back: StepOutput = success(&put(
+        &production,
+        json!({"version": 1, "allow_rollback": true}),
+        build.path(),
+    ));
+    assert_eq!(back.version.version, "1");
+    assert_eq!(
+        deployed(&bucket, "production")[0]["commit"],
+        json!(commits[0])
+    );
+
+    // A release production never ran still needs staging first.
+    let error = failure(&put(&production, json!({"version": 3}), build.path()));
+    assert!(
+        error.contains("has not been deployed to \"staging\""),
+        "{error}"
+    );
+    assert_eq!(deployed(&bucket, "production").len(), 3);
+}
