@@ -326,11 +326,11 @@ async fn deploy<S: RecordStore>(
     inputs: DeployInputs,
 ) -> Result<StepOutput> {
     let (_, release) = chosen_release(store, &config.releases, &inputs.choice).await?;
-    pass_gate(store, config, target, &release).await?;
 
     let at = &target.location;
     let environment = &target.environment;
     let mut changelogs = Memo::default();
+    let mut gate_passed = false;
     for attempt in 1..=MAX_WRITE_ATTEMPTS {
         let current = latest_record(store, at).await?;
         let deployed_now = current.as_ref().map(|current| &current.record);
@@ -341,6 +341,13 @@ async fn deploy<S: RecordStore>(
                 "release {} of {} is older than release {}, deployed to {environment:?} now: deploying it would roll back",
                 release.version, config.name, now.version
             )));
+        }
+        // An allowed rollback goes back to an older release: it promotes nothing, so the gate,
+        // which guards promotions, does not apply. The gate's answer does not change between
+        // attempts, so it is asked once.
+        if !rollback && !gate_passed {
+            pass_gate(store, config, &release).await?;
+            gate_passed = true;
         }
         let changelog = match (&inputs.checkout, deployed_now) {
             (Some(checkout), Some(now)) => changelogs
@@ -384,42 +391,27 @@ async fn deploy<S: RecordStore>(
 }
 
 /// The promotion gate: the release must be in the deploy history of each environment that
-/// `require_deployed_to` names. A release this environment has run before passes too: it was
-/// promoted once, and going back to it (a rollback) is no new promotion.
+/// `require_deployed_to` names.
 async fn pass_gate<S: RecordStore>(
     store: &S,
     config: &ResourceConfig,
-    target: &DeployTarget,
     release: &Record,
 ) -> Result<()> {
-    let same_release = |deployed: &Record| {
-        deployed.version == release.version && deployed.commit == release.commit
-    };
     for environment in &config.require_deployed_to {
-        let deployed_there =
-            find_record(store, &config.deploys_of(environment), same_release, |_| {
-                false
-            })
-            .await?;
-        if deployed_there.is_some() {
-            continue;
+        let deployed_there = find_record(
+            store,
+            &config.deploys_of(environment),
+            |deployed| deployed.version == release.version && deployed.commit == release.commit,
+            |_| false,
+        )
+        .await?;
+        if deployed_there.is_none() {
+            return Err(Error::GateNotPassed {
+                name: config.name.clone(),
+                version: release.version,
+                environment: environment.clone(),
+            });
         }
-        if find_record(store, &target.location, same_release, |_| false)
-            .await?
-            .is_some()
-        {
-            tracing::info!(
-                "release {} has not been deployed to {environment:?}, but {:?} ran it before: no new promotion",
-                release.version,
-                target.environment
-            );
-            return Ok(());
-        }
-        return Err(Error::GateNotPassed {
-            name: config.name.clone(),
-            version: release.version,
-            environment: environment.clone(),
-        });
     }
     Ok(())
 }

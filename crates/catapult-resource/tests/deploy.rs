@@ -238,11 +238,8 @@ fn release_params_are_refused_on_a_deploy_resource() {
 }
 
 #[test]
-fn the_gate_lets_an_environment_go_back_to_a_release_it_ran_before() {
+fn an_allowed_rollback_is_no_promotion_and_skips_the_gate() {
     let (bucket, build, commits) = released(3);
-    // Production ran release 1 before it had a gate; staging has only seen release 2.
-    let ungated = deploy_source(&bucket, "production", json!({}));
-    success::<StepOutput>(&put(&ungated, json!({"version": 1}), build.path()));
     let staging = deploy_source(&bucket, "staging", json!({}));
     success::<StepOutput>(&put(&staging, json!({"version": 2}), build.path()));
     let production = deploy_source(
@@ -252,22 +249,29 @@ fn the_gate_lets_an_environment_go_back_to_a_release_it_ran_before() {
     );
     success::<StepOutput>(&put(&production, json!({"version": 2}), build.path()));
 
+    // Release 1 never reached staging: going back to it is refused as a rollback first...
+    let error = failure(&put(&production, json!({"version": 1}), build.path()));
+    assert!(error.contains("deploying it would roll back"), "{error}");
+    // ...and allowed as one, gate or no gate.
     let back: StepOutput = success(&put(
         &production,
         json!({"version": 1, "allow_rollback": true}),
         build.path(),
     ));
     assert_eq!(back.version.version, "1");
-    assert_eq!(
-        deployed(&bucket, "production")[0]["commit"],
-        json!(commits[0])
-    );
+    let records = deployed(&bucket, "production");
+    assert_eq!(records[0]["commit"], json!(commits[0]));
+    assert_eq!(records[0]["rollback"], true);
 
-    // A release production never ran still needs staging first.
-    let error = failure(&put(&production, json!({"version": 3}), build.path()));
+    // Going forward again is a promotion: release 3 has not been to staging.
+    let error = failure(&put(
+        &production,
+        json!({"version": 3, "allow_rollback": true}),
+        build.path(),
+    ));
     assert!(
         error.contains("has not been deployed to \"staging\""),
         "{error}"
     );
-    assert_eq!(deployed(&bucket, "production").len(), 3);
+    assert_eq!(deployed(&bucket, "production").len(), 2);
 }
