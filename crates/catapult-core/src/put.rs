@@ -116,18 +116,17 @@ async fn release<S: RecordStore>(
     let at = &config.releases;
     let commit = &inputs.commit;
     let mut changelogs = Memo::default();
-    for attempt in 1..=MAX_WRITE_ATTEMPTS {
-        let latest = latest_record(store, at).await?;
-        let previous = latest.as_ref().map(|latest| &latest.record);
-        if let Some(latest) = &latest {
-            if latest.record.commit == commit.sha && !inputs.force {
+    let written = write_next(store, at, async |latest: Option<&Latest>| {
+        let previous = latest.map(|latest| &latest.record);
+        if let Some(latest) = latest.filter(|latest| latest.record.commit == commit.sha) {
+            if !inputs.force {
                 tracing::info!(
                     "commit {} is already release {} of {}: nothing written (params.force: true releases it again)",
                     short(&commit.sha),
                     latest.record.version,
                     config.name
                 );
-                return Ok(step_output(&latest.record, &latest.version_id));
+                return Ok(Next::Keep(step_output(&latest.record, &latest.version_id)));
             }
         }
         let rollback = match previous {
@@ -159,7 +158,7 @@ async fn release<S: RecordStore>(
         if let Some(reason) = &changelog.unavailable {
             tracing::warn!("the changelog is unavailable: {reason}");
         }
-        let record = Record {
+        Ok(Next::Write(Record {
             version: previous.map_or(1, |previous| previous.version + 1),
             commit: commit.sha.clone(),
             image: inputs.image.clone(),
@@ -170,25 +169,21 @@ async fn release<S: RecordStore>(
             rollback,
             action_type: Some(AUTOMATED.to_owned()),
             environment: None,
-        };
-        let condition = latest.map_or(WriteCondition::Absent, |latest| latest.condition);
-        if let PutOutcome::Written { version_id } =
-            store.put(at, record.to_json(), &condition).await?
-        {
+        }))
+    })
+    .await?;
+    Ok(match written {
+        Written::Kept(output) => output,
+        Written::New { record, version_id } => {
             tracing::info!(
                 "released {} {} (commit {}{}) as version {version_id:?} of {at}",
                 config.name,
                 record.version,
                 record.short_commit(),
-                if rollback { ", a rollback" } else { "" }
+                if record.rollback { ", a rollback" } else { "" }
             );
-            return Ok(step_output(&record, &version_id));
+            step_output(&record, &version_id)
         }
-        wait_before_retry(at, attempt).await;
-    }
-    Err(Error::Contention {
-        location: at.clone(),
-        attempts: MAX_WRITE_ATTEMPTS,
     })
 }
 
@@ -331,12 +326,10 @@ async fn deploy<S: RecordStore>(
     let environment = &target.environment;
     let mut changelogs = Memo::default();
     let mut gate_passed = false;
-    for attempt in 1..=MAX_WRITE_ATTEMPTS {
-        let current = latest_record(store, at).await?;
-        let deployed_now = current.as_ref().map(|current| &current.record);
+    let written = write_next(store, at, async |current: Option<&Latest>| {
+        let deployed_now = current.map(|current| &current.record);
         let rollback = deployed_now.is_some_and(|now| release.version < now.version);
-        if rollback && !inputs.allow_rollback {
-            let now = deployed_now.expect("a rollback has a current deploy");
+        if let Some(now) = deployed_now.filter(|_| rollback && !inputs.allow_rollback) {
             return Err(Error::RollbackRefused(format!(
                 "release {} of {} is older than release {}, deployed to {environment:?} now: deploying it would roll back",
                 release.version, config.name, now.version
@@ -357,7 +350,7 @@ async fn deploy<S: RecordStore>(
                 .clone(),
             _ => release.changelog.clone(),
         };
-        let record = Record {
+        Ok(Next::Write(Record {
             version: release.version,
             commit: release.commit.clone(),
             image: release.image.clone(),
@@ -368,26 +361,20 @@ async fn deploy<S: RecordStore>(
             rollback,
             action_type: Some(AUTOMATED.to_owned()),
             environment: Some(environment.clone()),
-        };
-        let condition = current.map_or(WriteCondition::Absent, |current| current.condition);
-        if let PutOutcome::Written { version_id } =
-            store.put(at, record.to_json(), &condition).await?
-        {
-            tracing::info!(
-                "deployed release {} of {} (commit {}{}) to {environment:?} as version {version_id:?} of {at}",
-                record.version,
-                config.name,
-                record.short_commit(),
-                if rollback { ", a rollback" } else { "" }
-            );
-            return Ok(step_output(&record, &version_id));
-        }
-        wait_before_retry(at, attempt).await;
-    }
-    Err(Error::Contention {
-        location: at.clone(),
-        attempts: MAX_WRITE_ATTEMPTS,
+        }))
     })
+    .await?;
+    let Written::New { record, version_id } = written else {
+        unreachable!("a deploy always writes");
+    };
+    tracing::info!(
+        "deployed release {} of {} (commit {}{}) to {environment:?} as version {version_id:?} of {at}",
+        record.version,
+        config.name,
+        record.short_commit(),
+        if record.rollback { ", a rollback" } else { "" }
+    );
+    Ok(step_output(&record, &version_id))
 }
 
 /// The promotion gate: the release must be in the deploy history of each environment that
@@ -515,6 +502,48 @@ async fn chosen_release<S: RecordStore>(
             Ok((latest.version_id, latest.record))
         }
     }
+}
+
+/// What a step makes of the latest record: a new record to write after it, or nothing to write.
+enum Next {
+    Write(Record),
+    Keep(StepOutput),
+}
+
+/// What [`write_next`] did.
+enum Written {
+    /// Nothing was written; this is what the step prints.
+    Kept(StepOutput),
+    /// `record` was written as S3 version `version_id`.
+    New { record: Record, version_id: String },
+}
+
+/// Reads the latest record at `at`, lets `next` decide what follows it, and writes that on the
+/// condition that the latest is still the latest. When another writer got there first, reads
+/// again and asks again, after a random wait, a bounded number of times.
+async fn write_next<S: RecordStore>(
+    store: &S,
+    at: &Location,
+    mut next: impl AsyncFnMut(Option<&Latest>) -> Result<Next>,
+) -> Result<Written> {
+    for attempt in 1..=MAX_WRITE_ATTEMPTS {
+        let latest = latest_record(store, at).await?;
+        let record = match next(latest.as_ref()).await? {
+            Next::Keep(output) => return Ok(Written::Kept(output)),
+            Next::Write(record) => record,
+        };
+        let condition = latest.map_or(WriteCondition::Absent, |latest| latest.condition);
+        if let PutOutcome::Written { version_id } =
+            store.put(at, record.to_json(), &condition).await?
+        {
+            return Ok(Written::New { record, version_id });
+        }
+        wait_before_retry(at, attempt).await;
+    }
+    Err(Error::Contention {
+        location: at.clone(),
+        attempts: MAX_WRITE_ATTEMPTS,
+    })
 }
 
 /// The latest record at a key, and the condition under which a write may follow it.
