@@ -1,0 +1,897 @@
+"""The Python half of ci/bench: seeds the local S3 server, runs the release binaries as Concourse
+runs them, and prints figures (section 10 of the product brief). A benchmark, not a test: no
+figure ever fails the run; a binary that cannot do its job (check, in) does, and so does a
+present-but-broken `out` or changelog bench, after the summary is printed.
+
+Run by ci/bench, which builds the binaries, starts the server and exports
+CATAPULT_TEST_ENDPOINT. Requests are counted from the server's own access log (one werkzeug
+line per request) and cross-checked with the binaries' debug logs (one line per S3 call).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+
+ACCESS_KEY = "testing"
+SECRET_KEY = "testing"
+
+# What Concourse gives `in` and `out` (the same as the integration tests).
+BUILD_VARIABLES = {
+    "BUILD_ID": "42",
+    "BUILD_NAME": "7",
+    "BUILD_JOB_NAME": "release",
+    "BUILD_PIPELINE_NAME": "app",
+    "BUILD_TEAM_NAME": "main",
+    "ATC_EXTERNAL_URL": "https://ci.example.com",
+}
+
+REQUEST_LINE = re.compile(r'"(GET|PUT|POST|HEAD|DELETE|PATCH|OPTIONS) (\S+) HTTP/[\d.]+" (\d{3})')
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+DEBUG_S3_CALL = re.compile(r"\bS3 ([A-Za-z]+)")
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+class BrokenRun(Exception):
+    """A binary that must work did not: the benchmark cannot go on."""
+
+
+# --- the server's access log -------------------------------------------------------------
+
+
+class ServerLog:
+    """The moto server's stderr: werkzeug writes one line per request it answered."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def mark(self) -> int:
+        self.settle()
+        return self.path.stat().st_size
+
+    def settle(self, quiet: float = 0.1, limit: float = 5.0) -> None:
+        """Waits until the log has not grown for `quiet` seconds (the server writes its line
+        around the time it answers, which may be after the client has exited)."""
+        deadline = time.monotonic() + limit
+        size = self.path.stat().st_size
+        stable_since = time.monotonic()
+        while time.monotonic() < deadline:
+            time.sleep(0.02)
+            now = self.path.stat().st_size
+            if now != size:
+                size, stable_since = now, time.monotonic()
+            elif time.monotonic() - stable_since >= quiet:
+                return
+
+    def requests_since(self, mark: int) -> list[str]:
+        self.settle()
+        with open(self.path, "rb") as handle:
+            handle.seek(mark)
+            text = handle.read().decode("utf-8", "replace")
+        requests = []
+        for line in text.splitlines():
+            # werkzeug colours the lines of non-2xx answers (a 404, a 412).
+            match = REQUEST_LINE.search(ANSI.sub("", line))
+            if match:
+                method, target, status = match.groups()
+                requests.append(f"{method} {target} -> {status}")
+        return requests
+
+
+# --- running the binaries ------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    def json(self):
+        return json.loads(self.stdout)
+
+    def error_line(self) -> str:
+        for line in self.stderr.splitlines():
+            line = ANSI.sub("", line)
+            if line.startswith("error: "):
+                return line
+        tail = ANSI.sub("", self.stderr).strip().splitlines()
+        return tail[-1] if tail else f"exit {self.code}, no stderr"
+
+    def debug_s3_calls(self) -> list[str]:
+        calls = []
+        for line in ANSI.sub("", self.stderr).splitlines():
+            match = DEBUG_S3_CALL.search(line)
+            if match and "DEBUG" in line:
+                calls.append(match.group(0))
+        return calls
+
+
+class Binaries:
+    def __init__(self, directory: Path, scratch: Path):
+        self.directory = directory
+        self.scratch = scratch
+
+    def path(self, name: str) -> Path:
+        return self.directory / name
+
+    @staticmethod
+    def environment(name: str) -> dict[str, str]:
+        # As Concourse (and the tests) run them: nothing for check, the build variables for the
+        # others. No AWS_* variable of the host leaks in.
+        return {} if name == "check" else dict(BUILD_VARIABLES)
+
+    def run(self, name: str, request: dict, directory: Path | None = None,
+            wrapper: list[str] | None = None) -> Run:
+        """Runs one binary with `request` on stdin; wall time from spawn to reaped exit. (Not
+        its peak memory: the kernel's max RSS of a child forked from this Python includes
+        Python's own, so memory is measured under /usr/bin/time, a small parent.)"""
+        argv = list(wrapper or []) + [str(self.path(name))]
+        if directory is not None:
+            argv.append(str(directory))
+        with tempfile.TemporaryFile(dir=self.scratch) as stdin, \
+                tempfile.TemporaryFile(dir=self.scratch) as stdout, \
+                tempfile.TemporaryFile(dir=self.scratch) as stderr:
+            stdin.write(json.dumps(request).encode())
+            stdin.seek(0)
+            start = time.perf_counter()
+            process = subprocess.Popen(argv, stdin=stdin, stdout=stdout, stderr=stderr,
+                                       env=self.environment(name))
+            _, status, _ = os.wait4(process.pid, 0)
+            seconds = time.perf_counter() - start
+            process.returncode = os.waitstatus_to_exitcode(status)
+            stdout.seek(0)
+            stderr.seek(0)
+            return Run(process.returncode, stdout.read().decode("utf-8", "replace"),
+                       stderr.read().decode("utf-8", "replace"), seconds)
+
+
+def expect_success(run: Run, what: str) -> Run:
+    if run.code != 0:
+        raise BrokenRun(f"{what}: exit {run.code}: {run.error_line()}\n{ANSI.sub('', run.stderr)}")
+    return run
+
+
+# --- S3 seeding ----------------------------------------------------------------------------
+
+
+def s3_client(endpoint: str):
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3},
+                      max_pool_connections=8),
+    )
+
+
+def new_bucket(s3, label: str) -> str:
+    name = f"bench-{label}-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=name)
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    return name
+
+
+def record_body(number: int) -> bytes:
+    commit = f"{number:040x}"
+    return json.dumps({
+        "version": number,
+        "commit": commit,
+        "image": None,
+        "author": "bench@example.com",
+        "changelog": f"{commit[:7]}  2026-11-20  Bench  Change {number}",
+        "commits": [],
+        "timestamp": "2026-11-21T10:00:00Z",
+        "rollback": False,
+        "action_type": "automated",
+    }).encode()
+
+
+def seed(s3, bucket: str, key: str, count: int) -> list[str]:
+    """Writes releases 1..count at `key`, one after another (the order is the numbering), and
+    returns their version ids, oldest first."""
+    ids = []
+    start = time.perf_counter()
+    step = max(count // 5, 1)
+    for number in range(1, count + 1):
+        response = s3.put_object(Bucket=bucket, Key=key, Body=record_body(number),
+                                 ContentType="application/json")
+        ids.append(response["VersionId"])
+        if count >= 1000 and number % step == 0:
+            log(f"    seeded {number}/{count} ({time.perf_counter() - start:.0f} s)")
+    return ids
+
+
+def history(s3, bucket: str, key: str) -> list[dict]:
+    """Every stored version of `key` with its parsed body (None when not JSON), newest first."""
+    versions = []
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=key):
+        versions += [v for v in page.get("Versions", []) if v["Key"] == key]
+    records = []
+    for version in versions:
+        body = s3.get_object(Bucket=bucket, Key=key, VersionId=version["VersionId"])["Body"].read()
+        try:
+            records.append(json.loads(body))
+        except ValueError:
+            records.append(None)
+    return records
+
+
+# --- measurements --------------------------------------------------------------------------
+
+
+@dataclass
+class Counted:
+    server: list[str]
+    debug: list[str]
+    run: Run
+
+
+def count_requests(binaries: Binaries, server_log: ServerLog, name: str, request: dict,
+                   directory: Path | None = None) -> Counted:
+    """One run with debug logs on: the requests the server saw, and the S3 calls the binary
+    says it made."""
+    request = json.loads(json.dumps(request))
+    request["source"]["debug"] = True
+    mark = server_log.mark()
+    run = binaries.run(name, request, directory)
+    return Counted(server_log.requests_since(mark), run.debug_s3_calls(), run)
+
+
+def timed(binaries: Binaries, name: str, make_request, runs: int, make_directory=None,
+          check_output=None) -> list[Run]:
+    results = []
+    for index in range(runs):
+        directory = make_directory() if make_directory else None
+        run = expect_success(binaries.run(name, make_request(index), directory),
+                             f"{name} (timed run {index + 1})")
+        if check_output:
+            check_output(run)
+        results.append(run)
+    return results
+
+
+def median_seconds(runs: list[Run]) -> float:
+    return statistics.median(run.seconds for run in runs)
+
+
+def replay(port: int, requests: list[str]) -> float:
+    """Sends the same read requests again, one after another, each on a new connection as a
+    fresh process would, and returns the time taken: the server's share of a run. (moto does
+    not check signatures; only GET and HEAD are replayed, so nothing changes.)"""
+    start = time.perf_counter()
+    for line in requests:
+        method, target = line.split(" ", 2)[:2]
+        if method not in ("GET", "HEAD"):
+            continue
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        connection.request(method, target)
+        connection.getresponse().read()
+        connection.close()
+    return time.perf_counter() - start
+
+
+def timed_with_server_share(binaries: Binaries, name: str, request: dict, runs: int, port: int,
+                            requests: list[str], directory_factory=None) -> tuple[float, float]:
+    """Median wall time of `runs` runs, and median time of the server answering the same
+    requests replayed. Runs and replays alternate, so both see the same load on the machine."""
+    walls, shares = [], []
+    for index in range(runs):
+        directory = directory_factory() if directory_factory else None
+        run = expect_success(binaries.run(name, request, directory),
+                             f"{name} (timed run {index + 1})")
+        share = replay(port, requests)
+        walls.append(run.seconds)
+        shares.append(share)
+    return statistics.median(walls), statistics.median(shares)
+
+
+def strace_flags() -> list[str] | None:
+    """strace's options for a low-overhead trace of execve and connect: with --seccomp-bpf only
+    those two calls stop the process; without it every call does, and the figure swells."""
+    if shutil.which("strace") is None:
+        return None
+    base = ["strace", "-f", "-qq", "-ttt", "-e", "trace=execve,connect", "-e", "signal=none"]
+    probe = subprocess.run(base[:1] + ["-f", "--seccomp-bpf", "-qq", "-e", "trace=connect", "true"],
+                           capture_output=True)
+    return base + (["--seccomp-bpf"] if probe.returncode == 0 else [])
+
+
+def own_time(binaries: Binaries, name: str, request: dict, flags: list[str],
+             directory_factory=None, runs: int = 5) -> tuple[float, float]:
+    """The binary's own time: execve to exit, less the time its threads sat blocked in
+    epoll_wait (the single-threaded runtime waiting on the server). Medians over `runs`, under
+    strace; what must stay flat whatever the history's length."""
+    totals, own = [], []
+    traced = ["-T", "-e", "trace=execve,epoll_wait,epoll_pwait,epoll_pwait2,exit_group"]
+    for _ in range(runs):
+        trace = binaries.scratch / f"strace-{uuid.uuid4().hex}.txt"
+        directory = directory_factory() if directory_factory else None
+        wrapper = strip_trace_option(flags) + traced + ["-o", str(trace)]
+        expect_success(binaries.run(name, request, directory, wrapper=wrapper),
+                       f"{name} under strace")
+        start = end = None
+        blocked = 0.0
+        for line in trace.read_text().splitlines():
+            parts = line.split(None, 2)
+            if len(parts) < 3:
+                continue
+            stamp, call = float(parts[1]), parts[2]
+            if start is None and call.startswith("execve("):
+                start = stamp
+            if call.startswith("exit_group("):
+                end = stamp
+            if "epoll" in call:
+                spent = re.search(r"<([\d.]+)>$", call)
+                if spent:
+                    blocked += float(spent.group(1))
+        trace.unlink()
+        if start is not None and end is not None:
+            totals.append(end - start)
+            own.append(end - start - blocked)
+    return statistics.median(totals), statistics.median(own)
+
+
+def strip_trace_option(flags: list[str]) -> list[str]:
+    """strace's options without its `-e trace=…` pair."""
+    stripped = []
+    skip = False
+    for index, flag in enumerate(flags):
+        if skip:
+            skip = False
+            continue
+        if flag == "-e" and index + 1 < len(flags) and flags[index + 1].startswith("trace="):
+            skip = True
+            continue
+        stripped.append(flag)
+    return stripped
+
+
+def startup_latency(binaries: Binaries, name: str, request: dict, port: int, flags: list[str],
+                    directory_factory=None, runs: int = 5) -> tuple[float | None, set[str]]:
+    """Process start (execve) to its first connect() to the server, under strace (which adds
+    some overhead, so this is an upper bound). Also every address the binary connected to."""
+    latencies = []
+    destinations: set[str] = set()
+    for _ in range(runs):
+        trace = binaries.scratch / f"strace-{uuid.uuid4().hex}.txt"
+        directory = directory_factory() if directory_factory else None
+        run = binaries.run(name, request, directory, wrapper=flags + ["-o", str(trace)])
+        expect_success(run, f"{name} under strace")
+        exec_time = first_connect = None
+        for line in trace.read_text().splitlines():
+            parts = line.split(None, 2)
+            if len(parts) < 3:
+                continue
+            stamp, call = float(parts[1]), parts[2]
+            if call.startswith("execve(") and exec_time is None:
+                exec_time = stamp
+            elif call.startswith("connect("):
+                address = re.search(r'sin6?_port=htons\((\d+)\).*?(?:inet_addr|inet_pton)\((?:AF_INET6, )?"([^"]+)"', call)
+                if address:
+                    destinations.add(f"{address.group(2)}:{address.group(1)}")
+                    if int(address.group(1)) == port and first_connect is None:
+                        first_connect = stamp
+                elif "sun_path" in call:
+                    destinations.add("unix:" + call.split("sun_path=", 1)[1].split("}", 1)[0])
+        trace.unlink()
+        if exec_time is not None and first_connect is not None:
+            latencies.append(first_connect - exec_time)
+    return (statistics.median(latencies) if latencies else None), destinations
+
+
+def peak_rss(binaries: Binaries, name: str, request: dict, directory_factory=None,
+             runs: int = 3) -> int | None:
+    """The largest "Maximum resident set size (kbytes)" /usr/bin/time -v reports over `runs`."""
+    if not Path("/usr/bin/time").exists():
+        return None
+    peaks = []
+    for _ in range(runs):
+        report = binaries.scratch / f"time-{uuid.uuid4().hex}.txt"
+        directory = directory_factory() if directory_factory else None
+        run = binaries.run(name, request, directory,
+                           wrapper=["/usr/bin/time", "-v", "-o", str(report)])
+        expect_success(run, f"{name} under /usr/bin/time")
+        match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", report.read_text())
+        report.unlink()
+        if match:
+            peaks.append(int(match.group(1)))
+    return max(peaks) if peaks else None
+
+
+# --- the summary -----------------------------------------------------------------------------
+
+
+@dataclass
+class Summary:
+    rows: list[tuple[str, str, str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    anomalies: list[str] = field(default_factory=list)
+    broken: list[str] = field(default_factory=list)
+
+    def row(self, figure: str, input_: str, value: str, target: str = "") -> None:
+        self.rows.append((figure, input_, value, target))
+        log(f"  {figure} [{input_}]: {value}" + (f"   (target: {target})" if target else ""))
+
+    def anomaly(self, text: str) -> None:
+        self.anomalies.append(text)
+        log(f"  ANOMALY: {text}")
+
+    def print(self) -> None:
+        headers = ("figure", "input", "measured", "product target")
+        widths = [max(len(headers[i]), *(len(row[i]) for row in self.rows)) for i in range(4)]
+        out = sys.stdout
+        out.write("\n## catapult benchmark\n\n")
+        out.write("| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths)) + " |\n")
+        out.write("|" + "|".join("-" * (w + 2) for w in widths) + "|\n")
+        for row in self.rows:
+            out.write("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |\n")
+        if self.notes:
+            out.write("\nNotes:\n" + "".join(f"- {note}\n" for note in self.notes))
+        out.write("\nAnomalies:\n" + ("".join(f"- {a}\n" for a in self.anomalies) or "- none\n"))
+        if self.broken:
+            out.write("\nBroken (the run fails):\n" + "".join(f"- {b}\n" for b in self.broken))
+        out.flush()
+
+
+def requests_figure(counted: Counted) -> str:
+    server, debug = len(counted.server), len(counted.debug)
+    text = f"{server} (server log) / {debug} (debug log)"
+    return text
+
+
+def describe_requests(counted: Counted) -> str:
+    return "; ".join(counted.server) or "none"
+
+
+# --- the scenarios ---------------------------------------------------------------------------
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.endpoint = os.environ["CATAPULT_TEST_ENDPOINT"]
+        self.port = int(self.endpoint.rsplit(":", 1)[1].strip("/"))
+        self.root = Path(args.root)
+        self.scratch = Path(tempfile.mkdtemp(prefix="catapult-bench-"))
+        self.binaries = Binaries(Path(args.bin_dir), self.scratch)
+        self.server_log = ServerLog(Path(args.server_log))
+        self.s3 = s3_client(self.endpoint)
+        self.summary = Summary()
+        self.strace = strace_flags()
+        self.described: set[str] = set()
+        self.own_times: dict[str, list[tuple[int, float]]] = {}
+
+    def source(self, bucket: str, name: str = "app") -> dict:
+        return {
+            "bucket": bucket,
+            "name": name,
+            "endpoint": self.endpoint,
+            "path_style": True,
+            "access_key_id": ACCESS_KEY,
+            "secret_access_key": SECRET_KEY,
+        }
+
+    def fresh_dir(self) -> Path:
+        return Path(tempfile.mkdtemp(dir=self.scratch, prefix="dest-"))
+
+    def check_requests(self, counted: Counted, label: str, promised: int | None,
+                       exact: bool = True) -> None:
+        step = re.sub(r" \(\d+ versions\)$", "", label)
+        if step not in self.described:
+            self.described.add(step)
+            self.summary.notes.append(f"{step}: {anonymous(counted.server)}")
+        server, debug = len(counted.server), len(counted.debug)
+        if server != debug:
+            self.summary.anomaly(f"{label}: the server saw {server} requests but the binary "
+                                 f"logged {debug} S3 calls (retries?): {describe_requests(counted)}")
+        if promised is not None and (server > promised or (exact and server != promised)):
+            self.summary.anomaly(f"{label}: {server} S3 requests, the product promises "
+                                 f"{'exactly' if exact else 'at most'} {promised}: "
+                                 f"{describe_requests(counted)}")
+
+    # 1. check and in over a history of `size` versions
+    def history_figures(self, size: int) -> None:
+        runs = self.args.runs
+        log(f"--- history of {size} versions")
+        bucket = new_bucket(self.s3, f"h{size}")
+        start = time.perf_counter()
+        ids = seed(self.s3, bucket, "app", size)
+        log(f"    seeded {size} versions in {time.perf_counter() - start:.1f} s")
+        source = self.source(bucket)
+        latest = {"version": str(size), "version_id": ids[-1]}
+
+        # check, nothing new
+        request = {"source": source, "version": latest}
+        counted = count_requests(self.binaries, self.server_log, "check", request)
+        expect_success(counted.run, f"check, nothing new, {size} versions")
+        if counted.run.json() != [latest]:
+            self.summary.anomaly(f"check, nothing new, {size} versions: printed "
+                                 f"{counted.run.stdout.strip()}, expected [{json.dumps(latest)}]")
+        self.summary.row("check, nothing new: S3 requests", f"{size} versions, given = latest",
+                         requests_figure(counted), "1")
+        log(f"    requests: {describe_requests(counted)}")
+        self.check_requests(counted, f"check nothing new ({size} versions)", 1)
+        wall, share = timed_with_server_share(self.binaries, "check", request, runs,
+                                              self.port, counted.server)
+        self.summary.row("check, nothing new: wall time", f"{size} versions, {runs} runs",
+                         f"median {ms(wall)}; server's share {ms(share)}", "flat in history length")
+        self.own_time_row("check, nothing new", size, "check", request)
+        self.memory_row("check, nothing new", f"{size} versions", peak_rss(self.binaries, "check", request))
+
+        if self.strace and size == self.args.sizes[0]:
+            latency, destinations = startup_latency(self.binaries, "check", request, self.port,
+                                                    self.strace)
+            self.startup_row("check", latency, destinations)
+
+        # check, five new versions
+        given = {"version": str(size - 5), "version_id": ids[-6]}
+        expected = [given] + [{"version": str(n), "version_id": ids[n - 1]}
+                              for n in range(size - 4, size + 1)]
+        request5 = {"source": source, "version": given}
+        counted = count_requests(self.binaries, self.server_log, "check", request5)
+        expect_success(counted.run, f"check, 5 new, {size} versions")
+        if counted.run.json() != expected:
+            self.summary.anomaly(f"check, 5 new, {size} versions: printed "
+                                 f"{counted.run.stdout.strip()}, expected {json.dumps(expected)}")
+        self.summary.row("check, 5 new: S3 requests", f"{size} versions, given = 6th newest",
+                         requests_figure(counted), "grows with new versions only")
+        log(f"    requests: {describe_requests(counted)}")
+        # One listing page plus one GetObject per new version.
+        self.check_requests(counted, f"check 5 new ({size} versions)", 6, exact=False)
+        wall, share = timed_with_server_share(self.binaries, "check", request5, runs,
+                                              self.port, counted.server)
+        self.summary.row("check, 5 new: wall time", f"{size} versions, {runs} runs",
+                         f"median {ms(wall)}; server's share {ms(share)} (replayed one by one)")
+        self.memory_row("check, 5 new", f"{size} versions", peak_rss(self.binaries, "check", request5))
+
+        # in, the latest version
+        in_request = {"source": source, "version": latest, "params": {}}
+        destination = self.fresh_dir()
+        counted = count_requests(self.binaries, self.server_log, "in", in_request, destination)
+        expect_success(counted.run, f"in, {size} versions")
+        written = json.loads((destination / "release.json").read_text())
+        if written.get("version") != size or written.get("version_id") != ids[-1]:
+            self.summary.anomaly(f"in ({size} versions): release.json holds version "
+                                 f"{written.get('version')} / {written.get('version_id')}")
+        self.summary.row("in, latest: S3 requests", f"{size} versions", requests_figure(counted), "1")
+        self.check_requests(counted, f"in ({size} versions)", 1)
+        wall, share = timed_with_server_share(self.binaries, "in", in_request, runs,
+                                              self.port, counted.server, self.fresh_dir)
+        self.summary.row("in, latest: wall time", f"{size} versions, {runs} runs",
+                         f"median {ms(wall)}; server's share {ms(share)}")
+        self.own_time_row("in, latest", size, "in", in_request, self.fresh_dir)
+        self.memory_row("in, latest", f"{size} versions",
+                        peak_rss(self.binaries, "in", in_request, self.fresh_dir))
+        if self.strace and size == self.args.sizes[0]:
+            latency, destinations = startup_latency(self.binaries, "in", in_request, self.port,
+                                                    self.strace, self.fresh_dir)
+            self.startup_row("in", latency, destinations)
+
+    def own_time_row(self, what: str, size: int, name: str, request: dict,
+                     directory_factory=None) -> None:
+        if self.strace is None:
+            return
+        total, own = own_time(self.binaries, name, request, self.strace, directory_factory)
+        self.summary.row(f"{what}: the binary's own time", f"{size} versions, 5 runs under strace",
+                         f"median {ms(own)} not waiting on the server (of {ms(total)} execve to exit)",
+                         "flat in history length")
+        self.own_times.setdefault(what, []).append((size, own))
+
+    def memory_row(self, what: str, input_: str, peak_kb: int | None) -> None:
+        value = "not measured (no /usr/bin/time)" if peak_kb is None else \
+            f"{peak_kb} kB ({peak_kb / 1024:.1f} MiB)"
+        self.summary.row(f"{what}: peak memory", f"{input_}, max RSS, /usr/bin/time -v, 3 runs",
+                         value, "< 20 MB")
+        if peak_kb is not None and peak_kb > 20 * 1024:
+            self.summary.anomaly(f"{what} ({input_}): peak RSS {peak_kb} kB > 20 MB")
+
+    def startup_row(self, name: str, latency: float | None, destinations: set[str]) -> None:
+        how = "strace --seccomp-bpf" if "--seccomp-bpf" in self.strace else "strace"
+        value = "not measured (no connect seen)" if latency is None else f"median {ms(latency)} (under {how})"
+        self.summary.row(f"{name}: process start to first request", "execve -> connect(), 5 runs",
+                         value, "< 10 ms")
+        others = sorted(d for d in destinations if not d.endswith(f":{self.port}"))
+        if others:
+            self.summary.anomaly(f"{name} connected to more than the endpoint: {', '.join(others)}")
+        if latency is not None and latency > 0.010:
+            self.summary.anomaly(f"{name}: {ms(latency)} from process start to first request "
+                                 "(strace overhead included)")
+
+    # 2. binary sizes
+    def binary_sizes(self) -> None:
+        for name in ("check", "in", "out"):
+            path = self.binaries.path(name)
+            size = path.stat().st_size
+            stripped = ""
+            if shutil.which("file"):
+                description = subprocess.run(["file", "-b", str(path)], capture_output=True,
+                                             text=True).stdout
+                stripped = ", stripped" if ", stripped" in description else ", NOT stripped"
+                if "NOT" in stripped:
+                    self.summary.anomaly(f"target/release/{name} is not stripped")
+            self.summary.row(f"binary size: {name}", f"target/release/{name}",
+                             f"{size} bytes ({size / 1e6:.2f} MB, {size / 2**20:.2f} MiB){stripped}",
+                             "< 10 MB")
+            if size > 10 * 10**6:
+                self.summary.anomaly(f"target/release/{name} is {size / 1e6:.2f} MB (> 10 MB)")
+
+    # 3. out
+    def make_repository(self) -> Path:
+        build = Path(tempfile.mkdtemp(dir=self.scratch, prefix="build-"))
+        repo = build / "repo"
+        repo.mkdir()
+        env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(self.scratch),
+               "GIT_AUTHOR_DATE": "2026-11-20T10:00:00Z", "GIT_COMMITTER_DATE": "2026-11-20T10:00:00Z"}
+
+        def git(*args):
+            subprocess.run(["git", "-c", "user.name=Bench", "-c", "user.email=bench@example.com",
+                            "-c", "init.defaultBranch=main", *args],
+                           cwd=repo, env=env, check=True, capture_output=True)
+
+        git("init", "-q")
+        for number in range(1, 4):
+            (repo / "file.txt").write_text(f"change {number}\n")
+            git("add", "file.txt")
+            git("commit", "-q", "-m", f"Change {number}")
+        return build
+
+    def out_figures(self) -> None:
+        log("--- out")
+        bucket = new_bucket(self.s3, "out")
+        build = self.make_repository()
+        source = self.source(bucket)
+        request = {"source": source, "params": {"repository": "repo", "force": True}}
+
+        # The first release (If-None-Match: *), counted.
+        counted = count_requests(self.binaries, self.server_log, "out", request, build)
+        if counted.run.code != 0:
+            error = counted.run.error_line()
+            if "not implemented" in error:
+                self.summary.row("out", "release", "not implemented yet")
+                self.summary.notes.append("out: not implemented yet; its figures are skipped.")
+                return
+            self.summary.broken.append(f"out failed on its first release: {error}")
+            self.summary.row("out", "release", f"FAILED: {error}")
+            return
+        self.summary.row("out, first release: S3 requests", "empty key, force: true",
+                         requests_figure(counted), "<= 3")
+        log(f"    requests: {describe_requests(counted)}")
+        self.check_requests(counted, "out (first release)", 3, exact=False)
+        numbers = [int(counted.run.json()["version"]["version"])]
+
+        # A release over an existing one (If-Match), counted.
+        counted = count_requests(self.binaries, self.server_log, "out", request, build)
+        expect_success(counted.run, "out (second release)")
+        numbers.append(int(counted.run.json()["version"]["version"]))
+        self.summary.row("out, next release: S3 requests", "key with 1 release, force: true",
+                         requests_figure(counted), "<= 3")
+        log(f"    requests: {describe_requests(counted)}")
+        self.check_requests(counted, "out (next release)", 3, exact=False)
+
+        runs = self.args.out_runs
+        results = timed(self.binaries, "out", lambda _: request, runs, lambda: build)
+        numbers += [int(r.json()["version"]["version"]) for r in results]
+        if numbers != list(range(1, len(numbers) + 1)):
+            self.summary.anomaly(f"out: sequential releases took numbers {numbers}")
+        self.summary.row("out, release: wall time", f"3-commit repo, force: true, {runs} runs",
+                         f"median {ms(median_seconds(results))}")
+        self.memory_row("out, release", "3-commit repo, force: true",
+                        peak_rss(self.binaries, "out", request, lambda: build))
+        if self.strace:
+            latency, destinations = startup_latency(self.binaries, "out", request, self.port,
+                                                    self.strace, lambda: build)
+            self.startup_row("out", latency, destinations)
+
+        self.racing_puts(bucket, build)
+
+    def racing_puts(self, bucket: str, build: Path) -> None:
+        racers = self.args.racers
+        key = "race"
+        request = json.dumps({"source": self.source(bucket, key),
+                              "params": {"repository": "repo", "force": True}}).encode()
+        processes = {}
+        outputs = {}
+        # Each racer starts and blocks reading stdin; closing all the stdins at once is the
+        # starting gun, so they race on S3, not on process start-up.
+        for index in range(racers):
+            stdout = tempfile.TemporaryFile(dir=self.scratch)
+            stderr = tempfile.TemporaryFile(dir=self.scratch)
+            process = subprocess.Popen([str(self.binaries.path("out")), str(build)],
+                                       stdin=subprocess.PIPE, stdout=stdout, stderr=stderr,
+                                       env=Binaries.environment("out"))
+            process.stdin.write(request)
+            processes[process.pid] = process
+            outputs[process.pid] = (stdout, stderr)
+        time.sleep(0.2)  # every racer is up and waiting on stdin
+        mark = self.server_log.mark()
+        gun = time.perf_counter()
+        for process in processes.values():
+            process.stdin.close()
+        latencies = {}
+        codes = {}
+        while len(latencies) < racers:
+            pid, status, _ = os.wait4(-1, 0)
+            if pid in processes:
+                latencies[pid] = time.perf_counter() - gun
+                codes[pid] = os.waitstatus_to_exitcode(status)
+                processes[pid].returncode = codes[pid]
+        succeeded, errors, numbers = 0, {}, []
+        for pid, (stdout, stderr) in outputs.items():
+            stdout.seek(0)
+            stderr.seek(0)
+            run = Run(codes[pid], stdout.read().decode(), stderr.read().decode(), latencies[pid])
+            stdout.close()
+            stderr.close()
+            if run.code == 0:
+                succeeded += 1
+                numbers.append(int(run.json()["version"]["version"]))
+            else:
+                errors[run.error_line()] = errors.get(run.error_line(), 0) + 1
+        seen = self.server_log.requests_since(mark)
+        statuses: dict[str, int] = {}
+        for line in seen:
+            status = line.rsplit(" ", 1)[1]
+            statuses[status] = statuses.get(status, 0) + 1
+        stored = history(self.s3, bucket, key)
+        stored_numbers = sorted(r.get("version") for r in stored if isinstance(r, dict))
+        distinct = len(set(stored_numbers)) == len(stored_numbers)
+        consecutive = stored_numbers == list(range(1, len(stored_numbers) + 1))
+        values = sorted(latencies.values())
+        self.summary.row(f"{racers} racing puts: succeeded", f"{racers} outs on one fresh key, force: true",
+                         f"{succeeded}/{racers}" + (f"; failures: {errors}" if errors else ""),
+                         "all, or a clear error after bounded retries")
+        self.summary.row(f"{racers} racing puts: records stored", f"key '{key}'",
+                         f"{len(stored)} records, numbers {compact(stored_numbers)}; "
+                         f"distinct: {'yes' if distinct else 'NO'}, "
+                         f"consecutive from 1: {'yes' if consecutive else 'NO'}",
+                         "distinct, consecutive, one per success")
+        self.summary.row(f"{racers} racing puts: latency", "gate (stdin closed) to exit",
+                         f"median {ms(statistics.median(values))}, worst {ms(values[-1])}")
+        self.summary.row(f"{racers} racing puts: S3 requests", "all racers, server log",
+                         f"{len(seen)} in all, by status: "
+                         + ", ".join(f"{code}: {n}" for code, n in sorted(statuses.items())),
+                         "412s are lost races, retried")
+        if not distinct or not consecutive:
+            self.summary.anomaly(f"racing puts stored numbers {stored_numbers}")
+        if len(stored) != succeeded:
+            self.summary.anomaly(f"racing puts: {succeeded} succeeded but {len(stored)} records stored")
+        if sorted(numbers) != stored_numbers:
+            self.summary.anomaly(f"racing puts: the outs printed {sorted(numbers)}, "
+                                 f"S3 holds {stored_numbers}")
+
+    def changelog_bench(self) -> None:
+        bench = self.root / "crates/catapult-core/benches/changelog.rs"
+        if not bench.exists():
+            self.summary.row("changelog over 10,000 commits", "cargo bench --bench changelog",
+                             "changelog bench: not present yet", "< 100 ms")
+            return
+        log("--- cargo bench -p catapult-core --bench changelog")
+        process = subprocess.run(["cargo", "bench", "-p", "catapult-core", "--bench", "changelog",
+                                  "--locked"], cwd=self.root, stdout=subprocess.PIPE, text=True)
+        output = [line for line in process.stdout.splitlines() if line.strip()]
+        for line in output:
+            log(f"    {line}")
+        if process.returncode != 0:
+            self.summary.broken.append(f"the changelog bench failed (exit {process.returncode})")
+            self.summary.row("changelog over 10,000 commits", "cargo bench --bench changelog",
+                             f"FAILED (exit {process.returncode})", "< 100 ms")
+            return
+        figures = [line for line in output if "median" in line]
+        if not figures:
+            self.summary.row("changelog over 10,000 commits", "cargo bench --bench changelog",
+                             " / ".join(output[-3:]) or "(printed nothing)", "< 100 ms")
+        for line in figures:
+            what, _, value = line.partition(":")
+            self.summary.row(what.strip(), "cargo bench -p catapult-core --bench changelog",
+                             value.strip() or line, "< 100 ms")
+        self.summary.notes += [f"changelog bench: {line}" for line in output if "median" not in line]
+
+    def flatness(self) -> None:
+        for what, points in self.own_times.items():
+            points.sort()
+            (small, first), (large, last) = points[0], points[-1]
+            if large > small and last > 2 * first + 0.005:
+                self.summary.anomaly(f"{what}: the binary's own time grows with the history: "
+                                     f"{ms(first)} at {small} versions, {ms(last)} at {large}")
+
+    def main(self) -> int:
+        load_before = load_average()
+        try:
+            if self.strace is None:
+                self.summary.notes.append("strace is not installed: 'process start to first "
+                                          "request' is not measured.")
+            self.binary_sizes()
+            for size in self.args.sizes:
+                self.history_figures(size)
+            self.flatness()
+            self.out_figures()
+            self.changelog_bench()
+        except BrokenRun as err:
+            self.summary.broken.append(str(err).splitlines()[0])
+            log(f"error: {err}")
+        finally:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+        self.summary.notes += [
+            "Requests are counted twice: lines the server (moto) logged during one run, and "
+            "the 'S3 <Operation>' debug lines the binary wrote with debug: true.",
+            "Wall time is spawn to exit, as a Concourse worker sees it, against moto on loopback. "
+            "The server's share is the same requests (from the server log) replayed by a plain "
+            "HTTP client between the runs. moto deep-copies every version of the bucket on each "
+            "ListObjectVersions, so its share grows with the history; S3's does not. The binary's "
+            "own time is execve to exit_group less the time blocked in epoll_wait, under strace: "
+            "the figure that shows whether the binary itself stays flat.",
+            f"Load average (1, 5, 15 min) at the start: {load_before}; at the end: "
+            f"{load_average()}; {os.cpu_count()} CPUs. Timings are only as quiet as the machine.",
+            "Peak memory is /usr/bin/time -v's maximum resident set size, the largest of 3 runs.",
+        ]
+        self.summary.print()
+        return 1 if self.summary.broken else 0
+
+
+def anonymous(requests: list[str]) -> str:
+    """Requests with the bucket and version ids replaced, to show their shape."""
+    shapes = []
+    for line in requests:
+        line = re.sub(r"/bench-[a-z0-9]+-[0-9a-f]{10}", "/<bucket>", line)
+        line = re.sub(r"versionId=[^& ]+", "versionId=<id>", line)
+        shapes.append(line)
+    return "; ".join(shapes) or "none"
+
+
+def load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
+def compact(numbers: list[int]) -> str:
+    if not numbers:
+        return "none"
+    if numbers == list(range(numbers[0], numbers[0] + len(numbers))):
+        return f"{numbers[0]}..{numbers[-1]}"
+    return ",".join(map(str, numbers))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--root", required=True, help="the workspace root")
+    parser.add_argument("--bin-dir", required=True, help="where check, in and out are")
+    parser.add_argument("--server-log", required=True, help="the local S3 server's log file")
+    parser.add_argument("--runs", type=int, default=20, help="timed runs of check and in")
+    parser.add_argument("--out-runs", type=int, default=10, help="timed runs of out")
+    parser.add_argument("--racers", type=int, default=16, help="concurrent outs on one key")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 10_000],
+                        help="history lengths")
+    args = parser.parse_args()
+    return Bench(args).main()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
