@@ -357,9 +357,10 @@ impl Build {
         self.dir.path().join("repo")
     }
 
-    /// Runs git in the repository, returning its trimmed stdout.
-    pub fn git(&self, args: &[&str]) -> String {
-        let output = std::process::Command::new("git")
+    /// git in the repository, with a fixed identity and no user or system configuration.
+    fn git_command(&self, args: &[&str]) -> std::process::Command {
+        let mut command = std::process::Command::new("git");
+        command
             .args(args)
             .current_dir(self.repo())
             .env("GIT_AUTHOR_NAME", "Dev Name")
@@ -367,15 +368,13 @@ impl Build {
             .env("GIT_COMMITTER_NAME", "Dev Name")
             .env("GIT_COMMITTER_EMAIL", "dev@example.com")
             .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("HOME", self.dir.path())
-            .output()
-            .expect("git runs");
-        assert!(
-            output.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+            .env("HOME", self.dir.path());
+        command
+    }
+
+    /// Runs git in the repository, returning its trimmed stdout.
+    pub fn git(&self, args: &[&str]) -> String {
+        run_git(self.git_command(args), args)
     }
 
     /// Commits a change to `file` with `subject`, on 2026-11-<day>, and returns its full sha.
@@ -386,24 +385,12 @@ impl Build {
         std::fs::write(&path, format!("{subject}\n")).unwrap();
         self.git(&["add", "--all"]);
         let date = format!("2026-11-{:02}T12:00:00Z", 1 + self.commits % 28);
-        let output = std::process::Command::new("git")
-            .args(["commit", "--quiet", "-m", subject])
-            .current_dir(self.repo())
-            .env("GIT_AUTHOR_NAME", "Dev Name")
-            .env("GIT_AUTHOR_EMAIL", "dev@example.com")
-            .env("GIT_COMMITTER_NAME", "Dev Name")
-            .env("GIT_COMMITTER_EMAIL", "dev@example.com")
+        let args = ["commit", "--quiet", "-m", subject];
+        let mut command = self.git_command(&args);
+        command
             .env("GIT_AUTHOR_DATE", &date)
-            .env("GIT_COMMITTER_DATE", &date)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("HOME", self.dir.path())
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+            .env("GIT_COMMITTER_DATE", &date);
+        run_git(command, &args);
         self.git(&["rev-parse", "HEAD"])
     }
 
@@ -418,6 +405,16 @@ impl Build {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, contents).unwrap();
     }
+}
+
+fn run_git(mut command: std::process::Command, args: &[&str]) -> String {
+    let output = command.output().expect("git runs");
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
 
 pub fn put(source: &Value, params: Value, build: &Path) -> Output {
