@@ -168,10 +168,10 @@ fn listed_newest_first(first_page: &VersionPage) -> bool {
     }
 }
 
-/// Newest first by the time each was written; versions written in the same instant keep the
-/// store's order.
+/// Newest first by the time each was written; of versions written in the same instant, the
+/// current one first, the others in the store's order.
 fn sort_newest_first(versions: &mut [ListedVersion]) {
-    versions.sort_by_key(|version| std::cmp::Reverse(version.last_modified));
+    versions.sort_by_key(|version| std::cmp::Reverse((version.last_modified, version.is_latest)));
 }
 
 fn next_page_size(size: i32) -> i32 {
@@ -187,6 +187,7 @@ mod tests {
             version_id: version_id.into(),
             is_latest,
             last_modified: Some(jiff::Timestamp::from_second(second).unwrap()),
+            etag: None,
         }
     }
 
@@ -230,6 +231,18 @@ mod tests {
         sort_newest_first(&mut versions);
         let order: Vec<_> = versions.iter().map(|v| v.version_id.as_str()).collect();
         assert_eq!(order, ["new", "mid-1", "mid-2", "old"]);
+    }
+
+    #[test]
+    fn puts_the_current_version_first_among_versions_of_the_same_instant() {
+        let mut versions = vec![
+            listed("older", false, 5),
+            listed("current", true, 5),
+            listed("oldest", false, 4),
+        ];
+        sort_newest_first(&mut versions);
+        let order: Vec<_> = versions.iter().map(|v| v.version_id.as_str()).collect();
+        assert_eq!(order, ["current", "older", "oldest"]);
     }
 
     #[test]

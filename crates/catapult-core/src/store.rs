@@ -59,6 +59,8 @@ pub struct ListedVersion {
     pub is_latest: bool,
     /// When it was written.
     pub last_modified: Option<Timestamp>,
+    /// Its ETag, for a conditional write over it when it is the current version.
+    pub etag: Option<String>,
 }
 
 /// The S3 version id of objects written while versioning was off.
@@ -332,6 +334,7 @@ impl RecordStore for S3Store {
                 version_id: version.version_id().unwrap_or(NULL_VERSION_ID).to_owned(),
                 is_latest: version.is_latest().unwrap_or(false),
                 last_modified: timestamp(version.last_modified()),
+                etag: version.e_tag().map(str::to_owned),
             })
             .collect();
         let delete_marker_is_latest = output.delete_markers().iter().any(|marker| {

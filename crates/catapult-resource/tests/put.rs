@@ -363,7 +363,43 @@ fn an_unreachable_endpoint_fails_in_bounded_time() {
     });
     let started = std::time::Instant::now();
     let error = failure(&put(&source, json!({"repository": "repo"}), build.path()));
-    assert_eq!(error, "error: S3 GetObject on s3://b/app failed");
+    assert_eq!(error, "error: S3 ListObjectVersions on s3://b/app failed");
     // Not a timing assertion on the work: a guard against endless retries.
     assert!(started.elapsed() < std::time::Duration::from_secs(60));
+}
+
+#[test]
+fn numbering_goes_on_under_a_delete_marker() {
+    let bucket = Bucket::versioned();
+    let source = bucket.source("app", json!({}));
+    let mut build = Build::new();
+    build.commit("One");
+    success::<StepOutput>(&put(&source, json!({"repository": "repo"}), build.path()));
+    build.commit("Two");
+    success::<StepOutput>(&put(&source, json!({"repository": "repo"}), build.path()));
+    bucket.delete("app");
+
+    build.commit("Three");
+    let output: StepOutput = success(&put(&source, json!({"repository": "repo"}), build.path()));
+    assert_eq!(output.version.version, "3");
+    let numbers: Vec<u64> = bucket
+        .history("app")
+        .iter()
+        .map(|(_, record)| record["version"].as_u64().unwrap())
+        .collect();
+    assert_eq!(numbers, [3, 2, 1]);
+}
+
+#[test]
+fn an_unversioned_bucket_is_refused_before_anything_is_written() {
+    let bucket = Bucket::unversioned();
+    let source = bucket.source("app", json!({}));
+    let mut build = Build::new();
+    build.commit("One");
+    let error = failure(&put(&source, json!({"repository": "repo"}), build.path()));
+    assert!(
+        error.contains("does not have versioning enabled"),
+        "{error}"
+    );
+    assert!(bucket.history("app").is_empty());
 }
