@@ -32,7 +32,7 @@ pub async fn get<S: RecordStore>(
         version_id: version.version_id.clone(),
         reason,
     };
-    let record = Record::parse(&object.body, object.last_modified).map_err(invalid)?;
+    let record = Record::read(&object, at)?;
     let files = render_files(&config.name, &record, &version.version_id).map_err(invalid)?;
 
     std::fs::create_dir_all(destination)

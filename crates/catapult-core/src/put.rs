@@ -467,13 +467,7 @@ async fn chosen_release<S: RecordStore>(
                         from.display()
                     ))
                 })?;
-            let record = Record::parse(&object.body, object.last_modified).map_err(|reason| {
-                Error::InvalidRecord {
-                    location: releases.clone(),
-                    version_id: version_id.clone(),
-                    reason,
-                }
-            })?;
+            let record = Record::read(&object, releases)?;
             Ok((version_id.clone(), record))
         }
         ReleaseChoice::Number { version, commit } => {
@@ -574,14 +568,7 @@ async fn latest_record<S: RecordStore>(store: &S, at: &Location) -> Result<Optio
                 current.etag.clone(),
                 store.get_version(at, &current.version_id).await?,
             ) {
-                let record =
-                    Record::parse(&object.body, object.last_modified).map_err(|reason| {
-                        Error::InvalidRecord {
-                            location: at.clone(),
-                            version_id: current.version_id.clone(),
-                            reason,
-                        }
-                    })?;
+                let record = Record::read(&object, at)?;
                 return Ok(Some(Latest {
                     version_id: current.version_id.clone(),
                     record,
@@ -606,13 +593,7 @@ async fn latest_record_the_slow_way<S: RecordStore>(
     at: &Location,
 ) -> Result<Option<Latest>> {
     if let Some(object) = store.get_latest(at).await? {
-        let record = Record::parse(&object.body, object.last_modified).map_err(|reason| {
-            Error::InvalidRecord {
-                location: at.clone(),
-                version_id: object.version_id.clone(),
-                reason,
-            }
-        })?;
+        let record = Record::read(&object, at)?;
         let etag = object.etag.ok_or_else(|| Error::S3 {
             operation: "GetObject",
             location: at.clone(),

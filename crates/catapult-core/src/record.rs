@@ -5,6 +5,9 @@
 use jiff::{Timestamp, Unit};
 use serde::{Deserialize, Serialize};
 
+use crate::error::Error;
+use crate::store::{Location, StoredObject};
+
 /// The changelog of a record that was written without one.
 pub const CHANGELOG_UNAVAILABLE: &str = "<changelog unavailable>";
 
@@ -82,6 +85,15 @@ impl Record {
             rollback: fields.rollback.unwrap_or(false),
             action_type: fields.action_type,
             environment: fields.environment,
+        })
+    }
+
+    /// The record a stored object holds, or an error naming its version id and what is wrong.
+    pub fn read(object: &StoredObject, at: &Location) -> crate::Result<Record> {
+        Record::parse(&object.body, object.last_modified).map_err(|reason| Error::InvalidRecord {
+            location: at.clone(),
+            version_id: object.version_id.clone(),
+            reason,
         })
     }
 
