@@ -10,7 +10,7 @@
 #
 #   podman build --network=host \
 #     --build-arg builder_image=localhost/catapult-builder:bookworm \
-#     --build-arg base_image=localhost/catapult-base:bookworm -t catapult-resource .
+#     --build-arg base_image=localhost/catapult-base-cc:bookworm -t catapult-resource .
 #
 # The builder fetches the crates named in Cargo.lock from crates.io, so it needs the network
 # (--network=host where the default container network does not reach out).
@@ -18,8 +18,10 @@
 # Any image laid out as the public Rust image is: cargo, rustc and a C compiler on PATH.
 ARG builder_image=rust:1-slim-bookworm
 # Anything with glibc: the binaries link libc, libm and libgcc_s dynamically (libgit2, zlib and
-# rustls are built into them).
-ARG base_image=debian:bookworm-slim
+# rustls are built into them). By default Debian's distroless image, which holds neither a shell
+# nor a package manager, as the resource needs neither; debian:bookworm-slim works too, 70 MB
+# larger.
+ARG base_image=gcr.io/distroless/cc-debian12
 
 FROM ${builder_image} AS builder
 WORKDIR /src

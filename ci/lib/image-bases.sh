@@ -6,8 +6,9 @@
 #   . ci/lib/image-bases.sh
 #   image_bases_ensure WORKDIR          # builds whichever of the two is missing
 #
-# - localhost/catapult-base:bookworm: `debootstrap --variant=minbase bookworm`, slimmed the way
-#   debian:bookworm-slim is (no docs, man pages, locales or apt lists). The resource stage's base.
+# - localhost/catapult-base-cc:bookworm: what gcr.io/distroless/cc-debian12 (the Dockerfile's
+#   default base) holds, from the same Debian packages: glibc, libgcc, base-files, and root in
+#   /etc/passwd. No shell, no package manager: the resource stage's base.
 # - localhost/catapult-builder:bookworm: the same plus gcc, libc6-dev, make, pkg-config and
 #   ca-certificates, and this machine's active Rust toolchain laid out as the public `rust` image
 #   lays it out: RUSTUP_HOME=/usr/local/rustup, CARGO_HOME=/usr/local/cargo, /usr/local/cargo/bin
@@ -27,7 +28,7 @@
 # shellcheck disable=SC2154 # engine: the caller's array.
 : "${engine[0]:?set engine=(podman --runtime runc) or engine=(docker) before sourcing this}"
 
-image_bases_base=localhost/catapult-base:bookworm
+image_bases_base=localhost/catapult-base-cc:bookworm
 image_bases_builder=localhost/catapult-builder:bookworm
 image_bases_mirror="${CATAPULT_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 
@@ -99,14 +100,32 @@ image_bases_import() {
     "${engine[@]}" import "$@" - "$tag" >/dev/null
 }
 
+# The packages of the resource stage's base, and their dependencies' copyright notes.
+image_bases_base_packages=(base-files libc6 libgcc-s1 gcc-12-base)
+
 image_bases_make_base() {
-  local work=$1 root="$1/base-root"
-  image_bases_debootstrap "$root" "$work/debs"
-  image_bases_slim "$root"
+  local work=$1 root="$1/base-root" debs="$1/base-debs" deb
+  mkdir -p "$root" "$debs"
+  echo "+ apt-get download ${image_bases_base_packages[*]}" >&2
+  if ! (cd "$debs" && apt-get download "${image_bases_base_packages[@]}" >/dev/null 2>&1); then
+    # A machine whose package lists were never fetched: fetch them once, then try again.
+    apt-get update -qq
+    (cd "$debs" && apt-get download "${image_bases_base_packages[@]}" >/dev/null)
+  fi
+  for deb in "$debs"/*.deb; do
+    dpkg-deb -x "$deb" "$root"
+  done
+  # As distroless does: the copyright notes stay, the rest of the documentation goes.
+  find "$root/usr/share/doc" -mindepth 1 -not -type d -not -name copyright -delete
+  rm -rf "$root"/usr/share/{man,info,lintian,locale} "$root"/usr/share/doc-base
+  printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n' \
+    >"$root/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+  mkdir -p "$root/root" "$root/tmp"
+  chmod 1777 "$root/tmp"
   image_bases_import "$root" "$image_bases_base" \
-    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    --change 'CMD ["bash"]'
-  rm -rf "$root" "$root.log"
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+  rm -rf "$root" "$debs"
 }
 
 image_bases_rustc_version() {
@@ -174,7 +193,7 @@ image_bases_ensure() {
   if [ "${CATAPULT_IMAGE_BASES_REBUILD:-}" != 1 ] && image_bases_exists "$image_bases_base"; then
     echo "--- $image_bases_base: present, reused" >&2
   else
-    echo "--- $image_bases_base: making it with debootstrap" >&2
+    echo "--- $image_bases_base: making it from Debian's packages" >&2
     image_bases_make_base "$work"
   fi
   have=
