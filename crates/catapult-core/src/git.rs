@@ -128,11 +128,6 @@ impl Checkout {
         }
     }
 
-    /// The directory the checkout was opened from.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Resolves `spec` to a commit: a branch, a tag (annotated or not), a full or abbreviated
     /// sha, or any other revision git accepts (`HEAD~2`, `origin/main`). The error names the
     /// spec and the checkout's path.

@@ -18,7 +18,7 @@ use crate::store::{
 const FIRST_PAGE_SIZE: i32 = 16;
 const LARGEST_PAGE_SIZE: i32 = 1000;
 /// How many record bodies are fetched at once.
-pub(crate) const CONCURRENT_READS: usize = 8;
+const CONCURRENT_READS: usize = 8;
 
 /// The records of `entries`, in their order, reading each body (a few at a time). A version
 /// that is not a valid record, or was deleted meanwhile, is left out with a warning.
