@@ -1,10 +1,11 @@
 //! The one error type of the core: a variant for each thing a user can fix, each naming the
-//! field, bucket, key, version or path at fault, so that the binaries can print it as the one
-//! line Concourse shows.
+//! field, bucket, key, version, store or path at fault, so that a front-end can print it as the
+//! one line Concourse (or a terminal) shows.
 
 use std::path::PathBuf;
 
-use crate::store::Location;
+use crate::location::Location;
+use crate::store::StoreError;
 
 /// Everything that can go wrong in a step. Messages are lowercase and name what is wrong; the
 /// underlying cause, when there is one, is the error's `source`.
@@ -14,21 +15,23 @@ pub enum Error {
     #[error("invalid request: {0}")]
     InvalidRequest(String),
 
-    /// A field of `source` holds a value that cannot work (empty, contradictory).
+    /// A field of `source` (or of the command line's configuration) cannot work.
     #[error("invalid source: {0}")]
     InvalidSource(String),
 
-    /// A field of `params` holds a value that cannot work.
+    /// A field of `params` (or a flag) holds a value that cannot work.
     #[error("invalid params: {0}")]
     InvalidParams(String),
 
     /// The bucket keeps no object versions, so it cannot hold a history.
     #[error(
-        "bucket {bucket:?} does not have versioning enabled: catapult keeps each release and deploy as an object version, so enable versioning on it"
+        "bucket {bucket:?} does not have versioning enabled ({state}): catapult keeps each release and deploy as an object version, so enable versioning on it"
     )]
     BucketNotVersioned {
         /// The bucket at fault.
         bucket: String,
+        /// What its versioning is: "never enabled", "suspended".
+        state: &'static str,
     },
 
     /// The S3 version asked for is not (or no longer) in the bucket.
@@ -51,17 +54,28 @@ pub enum Error {
         reason: String,
     },
 
-    /// An S3 request failed for a reason the caller cannot fix in its request.
-    #[error("S3 {operation} on {location} failed")]
-    S3 {
-        /// The S3 operation, as AWS names it.
-        operation: &'static str,
-        /// The bucket and key it was about.
+    /// A store request failed: the message names the operation, the place and the store.
+    #[error(transparent)]
+    Store(Box<StoreError>),
+
+    /// A store did not keep a promise that catapult's writes rely on: a precondition it refused
+    /// or ignored, a listing it ended without saying where to go on.
+    #[error("{store} {broken}: catapult cannot keep {location}'s history safe on it")]
+    StoreBroken {
+        /// The store, by its endpoint.
+        store: String,
+        /// The records concerned.
         location: Location,
-        /// What S3 or the connection said.
-        #[source]
-        source: S3Cause,
+        /// What it did, in a phrase.
+        broken: String,
     },
+
+    /// Two records took the same place because the store did not honour a precondition.
+    #[error(
+        "{} now holds two records numbered {}: version {:?} (another writer's) and version {:?} (this write's), because {} did not honour {}; remove one of them by hand",
+        .0.location, .0.number, .0.theirs, .0.ours, .0.store, .0.condition
+    )]
+    Duplicate(Box<Duplicate>),
 
     /// A git operation on the user's checkout failed: not a repository, an unknown commit, a
     /// broken history. The message names the path and the commit asked for.
@@ -83,13 +97,13 @@ pub enum Error {
         wanted: String,
     },
 
-    /// The put would go back to an older commit or release, and `allow_rollback` is not set.
-    #[error("{0}; set params.allow_rollback: true to do it anyway")]
+    /// The put would go back to an older commit or release, and a rollback was not allowed.
+    #[error("{0}; allow a rollback to do it anyway (params.allow_rollback: true, or --rollback)")]
     RollbackRefused(String),
 
     /// A release has not reached an environment that `require_deployed_to` names.
     #[error(
-        "release {version} of {name} has not been deployed to {environment:?} (source.require_deployed_to): deploy it there first"
+        "release {version} of {name} has not been deployed to {environment:?} (require_deployed_to): deploy it there first"
     )]
     GateNotPassed {
         /// The application.
@@ -100,15 +114,24 @@ pub enum Error {
         environment: String,
     },
 
-    /// Every conditional write lost to another writer.
-    #[error(
-        "gave up writing to {location}: another writer changed it first on each of {attempts} attempts"
-    )]
-    Contention {
+    /// Every conditional write lost to another writer, or never got an answer.
+    #[error("gave up writing to {location} after {attempts} attempts: {why}")]
+    GaveUp {
         /// The records written to.
         location: Location,
         /// How many writes were tried.
         attempts: u32,
+        /// Why each failed, in a phrase.
+        why: String,
+    },
+
+    /// The step ran out of time: the store did not answer.
+    #[error("no answer from {store} within {seconds} s: gave up (is the endpoint right, and up?)")]
+    Deadline {
+        /// The store.
+        store: String,
+        /// The deadline.
+        seconds: u64,
     },
 
     /// A file or directory could not be read or written.
@@ -124,13 +147,31 @@ pub enum Error {
     },
 }
 
-/// The text of an S3 or connection failure, with every cause the SDK knows.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct S3Cause(pub String);
+/// Two records that took the same place in a history.
+#[derive(Debug)]
+pub struct Duplicate {
+    /// The records concerned.
+    pub location: Location,
+    /// The number both hold.
+    pub number: u64,
+    /// The other writer's version id.
+    pub theirs: String,
+    /// This write's version id.
+    pub ours: String,
+    /// The store.
+    pub store: String,
+    /// The precondition it ignored.
+    pub condition: String,
+}
 
 /// The core's results.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<StoreError> for Error {
+    fn from(error: StoreError) -> Self {
+        Error::Store(Box::new(error))
+    }
+}
 
 impl Error {
     /// An I/O failure on `path`.

@@ -4,50 +4,70 @@
 
 use std::path::Path;
 
+use crate::compat::{self, VersionRef, resolve_version};
 use crate::error::{Error, Result};
-use crate::protocol::{MetadataField, ResourceConfig, StepOutput, Version};
+use crate::log::{Judgement, RecordLog};
+use crate::protocol::{GivenVersion, MetadataField, StepOutput, Version};
 use crate::record::Record;
+use crate::resource::Resource;
 use crate::store::RecordStore;
 
 /// How many lines of the changelog the Concourse UI shows.
 const METADATA_CHANGELOG_LINES: usize = 10;
 
-/// Fetches `version` of the records this resource tracks into `destination`.
+/// What `image-id` holds for a record without an image: the older resource's convention.
+const NO_IMAGE: &str = "null";
+
+/// Fetches the version `given` names of the records `resource` tracks into `destination`.
 pub async fn get<S: RecordStore>(
     store: &S,
-    config: &ResourceConfig,
-    version: &Version,
+    resource: &Resource,
+    given: &GivenVersion,
     destination: &Path,
 ) -> Result<StepOutput> {
-    let at = config.tracked();
-    let object = store
-        .get_version(at, &version.version_id)
-        .await?
-        .ok_or_else(|| Error::VersionNotFound {
-            location: at.clone(),
-            version_id: version.version_id.clone(),
-        })?;
-    let invalid = |reason: String| Error::InvalidRecord {
-        location: at.clone(),
-        version_id: version.version_id.clone(),
-        reason,
+    let at = resource.tracked();
+    let log = RecordLog::new(store, at);
+    let mut stored = match resolve_version(given).map_err(Error::InvalidRequest)? {
+        VersionRef::Exact { version_id } => log.read_exact(&version_id).await?,
+        VersionRef::Number(number) => log
+            .find(None, |stored| {
+                if stored.record.version == number {
+                    Judgement::Found
+                } else {
+                    Judgement::Continue
+                }
+            })
+            .await?
+            .ok_or_else(|| Error::ReleaseNotFound {
+                location: at.clone(),
+                wanted: format!("record numbered {number}"),
+            })?,
     };
-    let record = Record::read(&object, at)?;
-    let files = render_files(&config.name, &record, &version.version_id).map_err(invalid)?;
+    // The older tool's deploy records do not say their environment: it is the resource's.
+    if let (None, Some(environment)) = (&stored.record.environment, resource.environment()) {
+        stored.record.environment = Some(environment.name().to_owned());
+    }
+    let name = &resource.app().name;
+    let files = render_files(name, &stored.record, &stored.version_id).map_err(|reason| {
+        Error::InvalidRecord {
+            location: at.clone(),
+            version_id: stored.version_id.clone(),
+            reason,
+        }
+    })?;
 
     std::fs::create_dir_all(destination)
         .map_err(|err| Error::io("create directory", destination, err))?;
-    for (name, contents) in &files {
-        let path = destination.join(name);
+    for (file, contents) in &files {
+        let path = destination.join(file);
         std::fs::write(&path, contents).map_err(|err| Error::io("write", path, err))?;
     }
     tracing::info!(
-        "fetched {} {} ({}) from {at}",
-        config.name,
-        record.version,
-        record.short_commit()
+        "fetched {name} {} ({}) from {at}",
+        stored.record.version,
+        stored.record.short_commit()
     );
-    Ok(step_output(&record, &version.version_id))
+    Ok(step_output(&stored.record, &stored.version_id))
 }
 
 /// What `in` and `out` print for a record stored as `version_id`.
@@ -63,7 +83,7 @@ pub fn metadata(record: &Record) -> Vec<MetadataField> {
     let mut fields = vec![
         ("version", record.version.to_string()),
         ("commit", record.commit.clone()),
-        ("author", record.author.clone()),
+        ("author", record.author_or_unknown().to_owned()),
     ];
     if let Some(image) = &record.image {
         fields.push(("image", image.clone()));
@@ -129,6 +149,10 @@ pub fn render_files(
 
     let tag = git_tag(name, record.version);
     let image = record.image.clone().unwrap_or_default();
+    let author = record.author_or_unknown().to_owned();
+    let mut message_json = serde_json::to_string_pretty(&compat::slack_message(name, record))
+        .expect("JSON serializes");
+    message_json.push('\n');
     let mut env = vec![
         ("RELEASE_NAME", name.to_owned()),
         ("RELEASE_VERSION", record.version.to_string()),
@@ -137,7 +161,7 @@ pub fn render_files(
         ("RELEASE_COMMIT_SHORT", record.short_commit().to_owned()),
         ("RELEASE_IMAGE", image.clone()),
         ("RELEASE_TAG", tag.clone()),
-        ("RELEASE_AUTHOR", record.author.clone()),
+        ("RELEASE_AUTHOR", author.clone()),
         ("RELEASE_TIMESTAMP", record.timestamp.clone()),
         ("RELEASE_ROLLBACK", record.rollback.to_string()),
         ("RELEASE_CHANGELOG", record.changelog.clone()),
@@ -152,13 +176,17 @@ pub fn render_files(
         ("version", record.version.to_string()),
         ("version_id", version_id.to_owned()),
         ("commit", record.commit.clone()),
-        ("image-id", image),
-        ("author", record.author.clone()),
+        (
+            "image-id",
+            record.image.clone().unwrap_or_else(|| NO_IMAGE.to_owned()),
+        ),
+        ("author", author),
         ("timestamp", record.timestamp.clone()),
         ("changelog", record.changelog.clone()),
         ("git-tag", tag),
         ("docker_labels.json", labels_json),
         ("release.env", release_env),
+        ("message.json", message_json),
     ];
     if let Some(environment) = &record.environment {
         files.push(("environment", environment.clone()));
@@ -186,13 +214,14 @@ mod tests {
             version: 12,
             commit: "42182bb85bebe8d7f1ee515c13517be0dee8ada3".into(),
             image: Some(format!("sha256:{}", "a".repeat(64))),
-            author: "dev@example.com".into(),
+            author: Some("dev@example.com".into()),
             changelog: "42182bb  2026-11-20  Dev Name  Fix the thing".into(),
             commits: vec!["42182bb85bebe8d7f1ee515c13517be0dee8ada3".into()],
             timestamp: "2026-11-21T10:00:00Z".into(),
             rollback: false,
             action_type: Some("automated".into()),
             environment: None,
+            build: None,
         }
     }
 
@@ -217,7 +246,8 @@ mod tests {
                 "changelog",
                 "git-tag",
                 "docker_labels.json",
-                "release.env"
+                "release.env",
+                "message.json"
             ]
         );
         assert_eq!(file(&files, "version"), "12");
@@ -248,14 +278,14 @@ mod tests {
         };
         let files = render_files("app", &deploy, "v").unwrap();
         assert_eq!(file(&files, "environment"), "staging");
-        assert_eq!(file(&files, "image-id"), "");
+        assert_eq!(file(&files, "image-id"), "null");
         assert!(file(&files, "release.env").contains("RELEASE_ENVIRONMENT=staging\n"));
     }
 
     #[test]
     fn quotes_release_env_so_sourcing_assigns_verbatim() {
         let hostile = Record {
-            author: "O'Brien $(touch /tmp/pwned) `id`".into(),
+            author: Some("O'Brien $(touch /tmp/pwned) `id`".into()),
             changelog: "line one\nline 'two' \"three\" $HOME \\ ;".into(),
             ..record()
         };
@@ -269,14 +299,14 @@ mod tests {
             .output()
             .unwrap();
         assert!(output.status.success());
-        let expected = format!("{}\0{}", hostile.author, hostile.changelog);
+        let expected = format!("{}\0{}", hostile.author_or_unknown(), hostile.changelog);
         assert_eq!(String::from_utf8(output.stdout).unwrap(), expected);
     }
 
     #[test]
     fn refuses_a_nul_byte_it_cannot_quote() {
         let nul = Record {
-            author: "a\0b".into(),
+            author: Some("a\0b".into()),
             ..record()
         };
         assert!(

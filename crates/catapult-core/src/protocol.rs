@@ -1,14 +1,19 @@
 //! The Concourse side: the JSON each step reads on stdin and writes on stdout, and `source`
 //! parsed strictly (an unknown field is an error that names it) and then validated once into a
-//! [`ResourceConfig`] that holds only usable values, with every default resolved.
+//! [`ResourceConfig`] that holds only usable values, with every default resolved. Whatever
+//! arrives here may be hostile: over-long names, control characters, secrets of the wrong type;
+//! each is refused with an error that names the field and never echoes a secret.
 
-use std::fmt;
+use serde::de::{self, DeserializeOwned, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
-
+use crate::compat;
 use crate::error::{Error, Result};
-use crate::store::Location;
+use crate::location::Location;
+use crate::resource::{
+    App, DeployResource, Environment, EnvironmentPlace, ReleaseResource, Resource, ResourceConfig,
+};
+use crate::store::s3::{Connection, Secret, StaticCredentials};
 
 /// A Concourse version: `{"version": "12", "version_id": "<S3 VersionId>"}`. The S3 version id
 /// is the identity; `version` is the release number, for people reading the UI.
@@ -29,19 +34,26 @@ impl Version {
             version_id: version_id.into(),
         }
     }
+}
 
-    fn validate(&self, field: &str) -> Result<()> {
-        if self.version.is_empty() || self.version_id.is_empty() {
-            return Err(Error::InvalidRequest(format!(
-                "{field}: \"version\" and \"version_id\" must not be empty"
-            )));
-        }
-        Ok(())
-    }
+/// A version as Concourse hands it to `check` or `in`: this resource's own shape, or one the
+/// older resource emitted, which Concourse still holds after the resource type is switched
+/// (see [`compat::resolve_version`]).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GivenVersion {
+    /// The release number.
+    pub version: String,
+    /// This resource's identity: the record's S3 VersionId.
+    #[serde(default)]
+    pub version_id: Option<String>,
+    /// The older deploy resource's identity: the deploy record's S3 VersionId.
+    #[serde(default)]
+    pub deploy: Option<String>,
 }
 
 /// `source` as written in the pipeline. Every field is documented with its default; names of the
-/// older tool and of concourse/s3-resource are accepted as aliases.
+/// older tool and of concourse/s3-resource are accepted as aliases (see [`compat`]).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Source {
@@ -58,9 +70,14 @@ pub struct Source {
     /// Key of deploy records. Default: `name` in a `deploy_bucket` of its own, else
     /// `deploys/<environment>/<name>`.
     pub deploy_key: Option<String>,
-    /// Environments a release must have been deployed to before this one. Default: none.
+    /// Environments a release must have been deployed to before this one: names (their
+    /// deploys at the default layout in `bucket`) or `{environment, deploy_bucket, deploy_key}`.
+    /// Default: none.
     #[serde(default)]
-    pub require_deployed_to: Vec<String>,
+    pub require_deployed_to: Vec<GateEntry>,
+    /// PEM certificates to trust besides the system's. Default: none.
+    #[serde(default)]
+    pub ca_certs: Vec<String>,
     /// AWS region. Default: `us-east-1`.
     #[serde(alias = "region_name")]
     pub region: Option<String>,
@@ -73,10 +90,10 @@ pub struct Source {
     #[serde(alias = "aws_access_key_id")]
     pub access_key_id: Option<String>,
     /// Static secret access key, with `access_key_id`.
-    #[serde(alias = "aws_secret_access_key")]
+    #[serde(default, alias = "aws_secret_access_key", deserialize_with = "secret")]
     pub secret_access_key: Option<Secret>,
     /// Session token of temporary static credentials.
-    #[serde(alias = "aws_session_token")]
+    #[serde(default, alias = "aws_session_token", deserialize_with = "secret")]
     pub session_token: Option<Secret>,
     /// A role to assume with the credentials above (or the default ones).
     #[serde(alias = "aws_role_arn")]
@@ -84,120 +101,215 @@ pub struct Source {
     /// Debug logs on stderr. Default: false.
     #[serde(default)]
     pub debug: bool,
+    /// The older resource's switch for a deploy resource (see [`compat`]).
+    pub is_deploy: Option<bool>,
+    /// The older resource's switch for releases without an image (see [`compat`]).
+    pub has_image: Option<bool>,
 }
 
-/// A credential. Its `Debug` never shows it, so no log can.
-#[derive(Clone, Deserialize, PartialEq, Eq)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    /// The secret itself, for the one place that hands it to the SDK.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
+/// One entry of `require_deployed_to`: an environment's name, or where its deploys live.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum GateEntry {
+    /// An environment at the default layout in the release bucket.
+    Name(String),
+    /// An environment at a layout of its own.
+    Place(GatePlace),
 }
 
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-/// A validated `source`: every default resolved, every value usable.
-#[derive(Debug, Clone)]
-pub struct ResourceConfig {
-    /// The application's name.
-    pub name: String,
-    /// Where its release records live.
-    pub releases: Location,
-    /// Set for a deploy resource: the environment and where its deploy records live.
-    pub deploys: Option<DeployTarget>,
-    /// Environments a release must have reached before a deploy through this resource.
-    pub require_deployed_to: Vec<String>,
-    /// How to reach S3.
-    pub connection: Connection,
-    /// Whether debug logs are on.
-    pub debug: bool,
-}
-
-/// The environment a deploy resource deploys to, and where its records live.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeployTarget {
+/// An environment of the promotion gate whose deploys live elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatePlace {
     /// The environment's name.
     pub environment: String,
-    /// The bucket and key of its deploy records.
-    pub location: Location,
+    /// Its deploy bucket. Default: `bucket`.
+    pub deploy_bucket: Option<String>,
+    /// Its deploy key. Default: as for the resource's own `deploy_key`.
+    pub deploy_key: Option<String>,
 }
 
-/// How to reach S3.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Connection {
-    /// The region to sign for.
-    pub region: String,
-    /// A custom endpoint, or `None` for AWS.
-    pub endpoint: Option<String>,
-    /// Whether to address buckets in the path.
-    pub path_style: bool,
-    /// Static credentials, or `None` for the default chain.
-    pub credentials: Option<StaticCredentials>,
-    /// A role to assume.
-    pub role_arn: Option<String>,
+/// A credential: a string, or an error that never shows what was given instead (an all-digit
+/// secret in a YAML vars file arrives as a number).
+fn secret<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Secret>, D::Error> {
+    struct SecretVisitor;
+    impl<'de> Visitor<'de> for SecretVisitor {
+        type Value = Option<Secret>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
+            Ok(Some(Secret::new(value)))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Err(not_a_string())
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Err(not_a_string())
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Err(not_a_string())
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Err(not_a_string())
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+            Err(not_a_string())
+        }
+        fn visit_map<A: de::MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+            Err(not_a_string())
+        }
+    }
+    fn not_a_string<E: de::Error>() -> E {
+        E::custom(
+            "a credential must be a string (quote it in the pipeline or vars file); its value is not shown",
+        )
+    }
+    deserializer.deserialize_any(SecretVisitor)
 }
 
-/// Credentials given in `source`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StaticCredentials {
-    /// The access key id.
-    pub access_key_id: String,
-    /// The secret access key.
-    pub secret_access_key: Secret,
-    /// The session token of temporary credentials.
-    pub session_token: Option<Secret>,
+/// The longest bucket name, object key or version id accepted: S3's own limit for keys.
+const MAX_NAME_BYTES: usize = 1024;
+
+/// Checks a name-like field: not blank, not too long, no control characters.
+pub(crate) fn check_text(field: &str, value: &str, max_bytes: usize) -> Result<(), String> {
+    if value.trim().is_empty() {
+        return Err(format!("{field} must not be empty"));
+    }
+    if value.len() > max_bytes {
+        return Err(format!(
+            "{field} is {} bytes long, more than the {max_bytes} it may be",
+            value.len()
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        let what = if value.trim_end() != value {
+            "ends in a newline or another control character (pasted with it?)"
+        } else {
+            "holds a control character"
+        };
+        return Err(format!("{field} {what}"));
+    }
+    Ok(())
+}
+
+/// Checks a credential without ever showing it.
+fn check_secret(field: &str, value: &str) -> Result<(), String> {
+    if value.trim().is_empty() {
+        return Err(format!("{field} is empty or blank"));
+    }
+    if value.len() > 8192 {
+        return Err(format!("{field} is longer than any credential"));
+    }
+    if value.chars().any(|c| c.is_control() || c == ' ') {
+        return Err(format!(
+            "{field} holds a space, a newline or another control character (pasted with it?)"
+        ));
+    }
+    Ok(())
 }
 
 /// The region when `source` names none.
 pub const DEFAULT_REGION: &str = "us-east-1";
 
+/// Checks a region: S3 regions are lowercase letters, digits and dashes.
+pub(crate) fn check_region(field: &str, region: &str) -> Result<(), String> {
+    check_text(field, region, 64)?;
+    if !region
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(format!(
+            "{field} {region:?} is not a region (lowercase letters, digits and dashes, like eu-west-1)"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks an endpoint URL.
+pub(crate) fn check_endpoint(field: &str, endpoint: &str) -> Result<(), String> {
+    check_text(field, endpoint, 2048)?;
+    if !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
+        || endpoint.contains(char::is_whitespace)
+    {
+        return Err(format!(
+            "{field} {endpoint:?} is not a URL: it must start with https:// or http://"
+        ));
+    }
+    Ok(())
+}
+
 impl Source {
     /// Checks every field once and resolves the defaults.
     pub fn validate(self) -> Result<ResourceConfig> {
-        let invalid = |message: String| Err(Error::InvalidSource(message));
-        for (field, value) in [
-            ("bucket", Some(&self.bucket)),
-            ("name", Some(&self.name)),
-            ("key", self.key.as_ref()),
-            ("environment", self.environment.as_ref()),
-            ("deploy_bucket", self.deploy_bucket.as_ref()),
-            ("deploy_key", self.deploy_key.as_ref()),
-            ("region", self.region.as_ref()),
-            ("endpoint", self.endpoint.as_ref()),
-            ("access_key_id", self.access_key_id.as_ref()),
-            ("role_arn", self.role_arn.as_ref()),
+        let invalid = |message: String| Error::InvalidSource(message);
+        for (field, value, max) in [
+            ("bucket", Some(&self.bucket), 255),
+            ("name", Some(&self.name), MAX_NAME_BYTES),
+            ("key", self.key.as_ref(), MAX_NAME_BYTES),
+            ("environment", self.environment.as_ref(), MAX_NAME_BYTES),
+            ("deploy_bucket", self.deploy_bucket.as_ref(), 255),
+            ("deploy_key", self.deploy_key.as_ref(), MAX_NAME_BYTES),
+            ("access_key_id", self.access_key_id.as_ref(), 256),
+            ("role_arn", self.role_arn.as_ref(), 2048),
         ] {
-            if value.is_some_and(|value| value.trim().is_empty()) {
-                return invalid(format!("source.{field} must not be empty"));
+            if let Some(value) = value {
+                check_text(&format!("source.{field}"), value, max).map_err(invalid)?;
             }
         }
-        let releases = Location::new(&self.bucket, self.key.as_deref().unwrap_or(&self.name));
+        for (field, value) in [
+            ("secret_access_key", self.secret_access_key.as_ref()),
+            ("session_token", self.session_token.as_ref()),
+        ] {
+            if let Some(value) = value {
+                check_secret(&format!("source.{field}"), value.expose()).map_err(invalid)?;
+            }
+        }
+        if let Some(region) = &self.region {
+            check_region("source.region", region).map_err(invalid)?;
+        }
+        if let Some(endpoint) = &self.endpoint {
+            check_endpoint("source.endpoint", endpoint).map_err(invalid)?;
+        }
+        for (index, pem) in self.ca_certs.iter().enumerate() {
+            if !pem.contains("-----BEGIN CERTIFICATE-----") {
+                return Err(invalid(format!(
+                    "source.ca_certs[{index}] is not a PEM certificate (-----BEGIN CERTIFICATE-----)"
+                )));
+            }
+        }
 
-        let deploys = match &self.environment {
+        let app = App {
+            releases: Location::new(&self.bucket, self.key.as_deref().unwrap_or(&self.name)),
+            name: self.name.clone(),
+        };
+        let environment = compat::environment(&self).map_err(invalid)?;
+        let resource = match environment {
             Some(environment) => {
-                let bucket = self.deploy_bucket.as_deref().unwrap_or(&self.bucket);
-                let key = match &self.deploy_key {
-                    Some(key) => key.clone(),
-                    None if bucket != self.bucket => self.name.clone(),
-                    None => default_deploy_key(environment, &self.name),
-                };
-                let location = Location::new(bucket, key);
-                if location == releases {
-                    return invalid(format!(
-                        "the deploy records of {environment:?} would share {location} with the release records; set source.deploy_key to another key"
-                    ));
+                let place = app.deploys_to(
+                    &environment,
+                    self.deploy_bucket.as_deref(),
+                    self.deploy_key.as_deref(),
+                );
+                if place.deploys == app.releases {
+                    return Err(invalid(format!(
+                        "the deploy records of {environment:?} would share {} with the release records; set source.deploy_key to another key",
+                        place.deploys
+                    )));
                 }
-                Some(DeployTarget {
-                    environment: environment.clone(),
-                    location,
+                let require_deployed_to = self.gate(&app, &environment)?;
+                Resource::Deploy(DeployResource {
+                    app,
+                    environment: Environment {
+                        place,
+                        require_deployed_to,
+                    },
                 })
             }
             None => {
@@ -207,39 +319,22 @@ impl Source {
                     ("require_deployed_to", !self.require_deployed_to.is_empty()),
                 ] {
                     if set {
-                        return invalid(format!(
+                        return Err(invalid(format!(
                             "source.{field} is set but source.environment is not: only a deploy resource uses it"
-                        ));
+                        )));
                     }
                 }
-                None
+                Resource::Release(ReleaseResource {
+                    app,
+                    has_image: self.has_image.unwrap_or(true),
+                })
             }
         };
-
-        if !self.require_deployed_to.is_empty() {
-            if self.deploy_bucket.is_some() || self.deploy_key.is_some() {
-                return invalid(
-                    "source.require_deployed_to reads each environment's deploys at deploys/<environment>/<name> in source.bucket, so it cannot be combined with source.deploy_bucket or source.deploy_key".into(),
-                );
-            }
-            for required in &self.require_deployed_to {
-                if required.trim().is_empty() {
-                    return invalid("source.require_deployed_to holds an empty environment".into());
-                }
-                if Some(required) == self.environment.as_ref() {
-                    return invalid(format!(
-                        "source.require_deployed_to names {required:?}, the environment this resource deploys to"
-                    ));
-                }
-            }
-        }
-
-        if let Some(endpoint) = &self.endpoint {
-            if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
-                return invalid(format!(
-                    "source.endpoint {endpoint:?} is not a URL: it must start with https:// or http://"
-                ));
-            }
+        if self.has_image.is_some() && matches!(resource, Resource::Deploy(_)) {
+            return Err(invalid(
+                "source.has_image is set on a deploy resource: a deploy copies its release's image"
+                    .into(),
+            ));
         }
 
         let credentials = match (self.access_key_id, self.secret_access_key) {
@@ -250,60 +345,78 @@ impl Source {
             }),
             (None, None) if self.session_token.is_none() => None,
             (None, None) => {
-                return invalid(
+                return Err(invalid(
                     "source.session_token is set without source.access_key_id and source.secret_access_key".into(),
-                );
+                ));
             }
             (Some(_), None) => {
-                return invalid(
+                return Err(invalid(
                     "source.access_key_id is set without source.secret_access_key".into(),
-                );
+                ));
             }
             (None, Some(_)) => {
-                return invalid(
+                return Err(invalid(
                     "source.secret_access_key is set without source.access_key_id".into(),
-                );
+                ));
             }
         };
 
         Ok(ResourceConfig {
-            name: self.name,
-            releases,
-            deploys,
-            require_deployed_to: self.require_deployed_to,
+            resource,
             connection: Connection {
                 region: self.region.unwrap_or_else(|| DEFAULT_REGION.to_owned()),
                 endpoint: self.endpoint,
                 path_style: self.path_style,
                 credentials,
                 role_arn: self.role_arn,
+                ca_certs: self.ca_certs,
+                profile: None,
             },
             debug: self.debug,
         })
     }
-}
 
-/// The deploy key of `name` in `environment`, in the release bucket.
-pub fn default_deploy_key(environment: &str, name: &str) -> String {
-    format!("deploys/{environment}/{name}")
-}
-
-impl ResourceConfig {
-    /// Where this resource's own versions live: the deploy records of a deploy resource, the
-    /// release records otherwise.
-    pub fn tracked(&self) -> &Location {
-        match &self.deploys {
-            Some(target) => &target.location,
-            None => &self.releases,
+    /// The promotion gate's environments, each at its own layout.
+    fn gate(&self, app: &App, environment: &str) -> Result<Vec<EnvironmentPlace>> {
+        let invalid = |message: String| Error::InvalidSource(message);
+        let mut gate = Vec::new();
+        for (index, entry) in self.require_deployed_to.iter().enumerate() {
+            let field = format!("source.require_deployed_to[{index}]");
+            let place = match entry {
+                GateEntry::Name(name) => {
+                    check_text(&field, name, MAX_NAME_BYTES).map_err(invalid)?;
+                    app.deploys_to(name, None, None)
+                }
+                GateEntry::Place(place) => {
+                    check_text(
+                        &format!("{field}.environment"),
+                        &place.environment,
+                        MAX_NAME_BYTES,
+                    )
+                    .map_err(invalid)?;
+                    for (name, value, max) in [
+                        ("deploy_bucket", &place.deploy_bucket, 255),
+                        ("deploy_key", &place.deploy_key, MAX_NAME_BYTES),
+                    ] {
+                        if let Some(value) = value {
+                            check_text(&format!("{field}.{name}"), value, max).map_err(invalid)?;
+                        }
+                    }
+                    app.deploys_to(
+                        &place.environment,
+                        place.deploy_bucket.as_deref(),
+                        place.deploy_key.as_deref(),
+                    )
+                }
+            };
+            if place.name == environment {
+                return Err(invalid(format!(
+                    "{field} names {environment:?}, the environment this resource deploys to"
+                )));
+            }
+            gate.push(place);
         }
-    }
-
-    /// Where the deploy records of another `environment` live, for the promotion gate.
-    pub fn deploys_of(&self, environment: &str) -> Location {
-        Location::new(
-            &self.releases.bucket,
-            default_deploy_key(environment, &self.name),
-        )
+        Ok(gate)
     }
 }
 
@@ -315,7 +428,7 @@ pub struct CheckRequest {
     pub source: Source,
     /// The newest version Concourse knows; absent (or null) on the first check.
     #[serde(default)]
-    pub version: Option<Version>,
+    pub version: Option<GivenVersion>,
 }
 
 /// `in`'s stdin.
@@ -325,7 +438,7 @@ pub struct InRequest {
     /// The resource's `source`.
     pub source: Source,
     /// The version to fetch.
-    pub version: Version,
+    pub version: GivenVersion,
     /// `get` takes no params; any given is an error that names it.
     #[serde(default)]
     pub params: Option<InParams>,
@@ -349,7 +462,7 @@ pub struct OutRequest {
 
 /// The params of `put`. Paths are relative to the build directory `$1`. Which ones apply depends
 /// on the resource: a release resource cuts a release, a deploy resource (`source.environment`)
-/// deploys one.
+/// deploys one. See [`crate::params`] for how they become a plan.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutParams {
@@ -359,6 +472,8 @@ pub struct OutParams {
     pub commit: Option<String>,
     /// Releases: a file holding the image digest. Default: no image.
     pub image: Option<String>,
+    /// Releases: the older resource's name for `image`.
+    pub image_id: Option<String>,
     /// Releases: who releases. Default: the commit's author email.
     pub author: Option<String>,
     /// Releases: only commits touching these paths make the changelog. Default: all.
@@ -397,8 +512,18 @@ pub struct StepOutput {
     pub metadata: Vec<MetadataField>,
 }
 
+/// The largest request accepted on stdin: a `source` with a few CA certificates is a few
+/// kilobytes.
+pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
+
 /// Parses a step's stdin, naming the path of any field at fault (`source.buckit`).
 pub fn parse_request<T: DeserializeOwned>(stdin: &[u8]) -> Result<T> {
+    if stdin.len() > MAX_REQUEST_BYTES {
+        return Err(Error::InvalidRequest(format!(
+            "the request is {} bytes, more than the {MAX_REQUEST_BYTES} a request may be",
+            stdin.len()
+        )));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(stdin);
     let request: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
         let path = err.path().to_string();
@@ -415,12 +540,27 @@ pub fn parse_request<T: DeserializeOwned>(stdin: &[u8]) -> Result<T> {
     Ok(request)
 }
 
+/// A version Concourse gave, checked: its fields not blank, not too long, no control characters.
+fn check_given_version(version: &GivenVersion) -> Result<()> {
+    let invalid = |message: String| Error::InvalidRequest(message);
+    check_text("version.version", &version.version, 64).map_err(invalid)?;
+    for (field, value) in [
+        ("version.version_id", &version.version_id),
+        ("version.deploy", &version.deploy),
+    ] {
+        if let Some(value) = value {
+            check_text(field, value, MAX_NAME_BYTES).map_err(invalid)?;
+        }
+    }
+    Ok(())
+}
+
 impl CheckRequest {
     /// Parses and validates `check`'s stdin.
-    pub fn parse(stdin: &[u8]) -> Result<(ResourceConfig, Option<Version>)> {
+    pub fn parse(stdin: &[u8]) -> Result<(ResourceConfig, Option<GivenVersion>)> {
         let request: CheckRequest = parse_request(stdin)?;
         if let Some(version) = &request.version {
-            version.validate("version")?;
+            check_given_version(version)?;
         }
         Ok((request.source.validate()?, request.version))
     }
@@ -428,50 +568,10 @@ impl CheckRequest {
 
 impl InRequest {
     /// Parses and validates `in`'s stdin.
-    pub fn parse(stdin: &[u8]) -> Result<(ResourceConfig, Version)> {
+    pub fn parse(stdin: &[u8]) -> Result<(ResourceConfig, GivenVersion)> {
         let request: InRequest = parse_request(stdin)?;
-        request.version.validate("version")?;
+        check_given_version(&request.version)?;
         Ok((request.source.validate()?, request.version))
-    }
-}
-
-impl OutParams {
-    /// Checks that the params fit the kind of resource: release params on a release resource,
-    /// deploy params on a deploy resource, one way of naming a release.
-    pub fn validate_for(&self, config: &ResourceConfig) -> Result<()> {
-        let misplaced = |field: &str, kind: &str, why: &str| {
-            Err(Error::InvalidParams(format!(
-                "params.{field} is for {kind} resources, and source.environment {why}"
-            )))
-        };
-        if config.deploys.is_none() {
-            for (field, set) in [
-                ("release", self.release.is_some()),
-                ("version", self.version.is_some()),
-            ] {
-                if set {
-                    return misplaced(field, "deploy", "is not set");
-                }
-            }
-            return Ok(());
-        }
-        for (field, set) in [
-            ("commit", self.commit.is_some()),
-            ("image", self.image.is_some()),
-            ("author", self.author.is_some()),
-            ("changelog_paths", !self.changelog_paths.is_empty()),
-            ("force", self.force),
-        ] {
-            if set {
-                return misplaced(field, "release", "is set: a deploy copies its release");
-            }
-        }
-        if self.release.is_some() && self.version.is_some() {
-            return Err(Error::InvalidParams(
-                "params.release and params.version both name a release: give one".into(),
-            ));
-        }
-        Ok(())
     }
 }
 
@@ -484,189 +584,4 @@ impl OutRequest {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn source(json: serde_json::Value) -> Result<ResourceConfig> {
-        let request = serde_json::json!({ "source": json });
-        CheckRequest::parse(request.to_string().as_bytes()).map(|(config, _)| config)
-    }
-
-    fn error(json: serde_json::Value) -> String {
-        source(json).unwrap_err().to_string()
-    }
-
-    #[test]
-    fn resolves_the_defaults_of_a_release_resource() {
-        let config = source(serde_json::json!({"bucket": "b", "name": "app"})).unwrap();
-        assert_eq!(config.releases, Location::new("b", "app"));
-        assert_eq!(config.tracked(), &config.releases);
-        assert_eq!(config.deploys, None);
-        assert_eq!(config.connection.region, "us-east-1");
-        assert_eq!(config.connection.credentials, None);
-        assert!(!config.connection.path_style);
-        assert!(!config.debug);
-    }
-
-    #[test]
-    fn places_deploys_beside_releases_or_in_a_bucket_of_their_own() {
-        let beside =
-            source(serde_json::json!({"bucket": "b", "name": "app", "environment": "staging"}))
-                .unwrap();
-        assert_eq!(beside.tracked(), &Location::new("b", "deploys/staging/app"));
-
-        let own_bucket = source(serde_json::json!({
-            "bucket": "b", "name": "app", "environment": "production", "deploy_bucket": "prod"
-        }))
-        .unwrap();
-        assert_eq!(own_bucket.tracked(), &Location::new("prod", "app"));
-
-        let explicit = source(serde_json::json!({
-            "bucket": "b", "name": "app", "key": "releases/app",
-            "environment": "qa", "deploy_key": "qa/app"
-        }))
-        .unwrap();
-        assert_eq!(explicit.releases, Location::new("b", "releases/app"));
-        assert_eq!(explicit.tracked(), &Location::new("b", "qa/app"));
-    }
-
-    #[test]
-    fn accepts_the_older_names() {
-        let config = source(serde_json::json!({
-            "bucket": "b", "name": "app",
-            "aws_access_key_id": "AKID", "aws_secret_access_key": "SECRET",
-            "aws_session_token": "TOKEN", "region_name": "eu-west-1",
-            "use_path_style": true, "aws_role_arn": "arn:aws:iam::1:role/r"
-        }))
-        .unwrap();
-        let credentials = config.connection.credentials.unwrap();
-        assert_eq!(credentials.access_key_id, "AKID");
-        assert_eq!(credentials.secret_access_key.expose(), "SECRET");
-        assert_eq!(config.connection.region, "eu-west-1");
-        assert!(config.connection.path_style);
-        assert_eq!(
-            config.connection.role_arn.as_deref(),
-            Some("arn:aws:iam::1:role/r")
-        );
-    }
-
-    #[test]
-    fn names_an_unknown_field() {
-        let message = error(serde_json::json!({"bucket": "b", "name": "app", "buckit": "x"}));
-        assert!(
-            message.starts_with("invalid request: source.buckit: unknown field `buckit`"),
-            "{message}"
-        );
-    }
-
-    #[test]
-    fn names_a_missing_field() {
-        let message = error(serde_json::json!({"name": "app"}));
-        assert!(message.contains("missing field `bucket`"), "{message}");
-    }
-
-    #[test]
-    fn refuses_contradictions() {
-        for (json, expected) in [
-            (
-                serde_json::json!({"bucket": "", "name": "a"}),
-                "source.bucket must not be empty",
-            ),
-            (
-                serde_json::json!({"bucket": "b", "name": "a", "deploy_key": "x"}),
-                "source.deploy_key is set but source.environment is not",
-            ),
-            (
-                serde_json::json!({"bucket": "b", "name": "a", "environment": "e", "deploy_key": "a"}),
-                "would share s3://b/a",
-            ),
-            (
-                serde_json::json!({"bucket": "b", "name": "a", "environment": "e", "require_deployed_to": ["e"]}),
-                "the environment this resource deploys to",
-            ),
-            (
-                serde_json::json!({"bucket": "b", "name": "a", "access_key_id": "k"}),
-                "without source.secret_access_key",
-            ),
-            (
-                serde_json::json!({"bucket": "b", "name": "a", "endpoint": "localhost:9000"}),
-                "is not a URL",
-            ),
-        ] {
-            let message = error(json);
-            assert!(message.contains(expected), "{message:?} lacks {expected:?}");
-        }
-    }
-
-    #[test]
-    fn never_shows_a_secret() {
-        let config = source(serde_json::json!({
-            "bucket": "b", "name": "a", "access_key_id": "k", "secret_access_key": "hunter2",
-            "session_token": "tok3n"
-        }))
-        .unwrap();
-        let shown = format!("{config:?}");
-        assert!(
-            !shown.contains("hunter2") && !shown.contains("tok3n"),
-            "{shown}"
-        );
-    }
-
-    #[test]
-    fn takes_the_first_check_with_or_without_a_null_version() {
-        for stdin in [
-            r#"{"source": {"bucket": "b", "name": "a"}}"#,
-            r#"{"source": {"bucket": "b", "name": "a"}, "version": null}"#,
-        ] {
-            let (_, version) = CheckRequest::parse(stdin.as_bytes()).unwrap();
-            assert_eq!(version, None);
-        }
-        let stdin = r#"{"source": {"bucket": "b", "name": "a"}, "version": {"version": "", "version_id": "x"}}"#;
-        assert!(CheckRequest::parse(stdin.as_bytes()).is_err());
-    }
-
-    #[test]
-    fn refuses_params_for_get() {
-        let stdin = r#"{"source": {"bucket": "b", "name": "a"}, "version": {"version": "1", "version_id": "x"}, "params": {"skip": true}}"#;
-        let message = InRequest::parse(stdin.as_bytes()).unwrap_err().to_string();
-        assert!(
-            message.contains("params.skip: unknown field `skip`"),
-            "{message}"
-        );
-    }
-
-    #[test]
-    fn out_params_must_fit_the_kind_of_resource() {
-        let release = source(serde_json::json!({"bucket": "b", "name": "a"})).unwrap();
-        let deploy =
-            source(serde_json::json!({"bucket": "b", "name": "a", "environment": "e"})).unwrap();
-        let params =
-            |json: serde_json::Value| -> OutParams { serde_json::from_value(json).unwrap() };
-
-        let release_params =
-            params(serde_json::json!({"repository": "r", "image": "i", "force": true}));
-        assert!(release_params.validate_for(&release).is_ok());
-        let message = release_params
-            .validate_for(&deploy)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            message.contains("params.image is for release resources"),
-            "{message}"
-        );
-
-        let deploy_params = params(serde_json::json!({"version": 3, "repository": "r"}));
-        assert!(deploy_params.validate_for(&deploy).is_ok());
-        let message = deploy_params
-            .validate_for(&release)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            message.contains("params.version is for deploy resources"),
-            "{message}"
-        );
-
-        let both = params(serde_json::json!({"version": 3, "release": "r"}));
-        assert!(both.validate_for(&deploy).is_err());
-    }
-}
+mod tests;

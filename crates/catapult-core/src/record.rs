@@ -6,7 +6,11 @@ use jiff::{Timestamp, Unit};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::store::{Location, StoredObject};
+use crate::location::Location;
+use crate::store::StoredObject;
+
+/// How a record without an author shows it.
+pub const UNKNOWN_AUTHOR: &str = "unknown";
 
 /// The changelog of a record that was written without one.
 pub const CHANGELOG_UNAVAILABLE: &str = "<changelog unavailable>";
@@ -20,8 +24,9 @@ pub struct Record {
     pub commit: String,
     /// The image's OCI digest (`sha256:<64 hex>`), or `None` for an application without one.
     pub image: Option<String>,
-    /// Who made the release: an email address, usually the commit's author.
-    pub author: String,
+    /// Who made the release: an email address, usually the commit's author. `None` where the
+    /// older tool stored `null` (before 2020); shown as `unknown`.
+    pub author: Option<String>,
     /// One line per commit since the previous release, newest first.
     pub changelog: String,
     /// The full shas the changelog covers, newest first.
@@ -36,6 +41,73 @@ pub struct Record {
     /// The environment of a deploy record; `None` for a release.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub environment: Option<String>,
+    /// The Concourse build that wrote the record; `None` outside Concourse.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build: Option<BuildInfo>,
+}
+
+/// The Concourse build that wrote a record, from the `BUILD_*` and `ATC_EXTERNAL_URL` variables
+/// Concourse gives `out`. A step retried in the same build (`attempts:`) has the same `id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildInfo {
+    /// `BUILD_ID`: the build's id, unique in its Concourse.
+    pub id: String,
+    /// `BUILD_TEAM_NAME`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    /// `BUILD_PIPELINE_NAME`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pipeline: Option<String>,
+    /// `BUILD_JOB_NAME`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<String>,
+    /// `BUILD_NAME`: the build's number in its job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The build's page, from `ATC_EXTERNAL_URL`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+impl BuildInfo {
+    /// The build described by Concourse's variables, read through `variable`; `None` outside
+    /// Concourse (no `BUILD_ID`).
+    pub fn from_variables(variable: impl Fn(&str) -> Option<String>) -> Option<BuildInfo> {
+        let value = |name: &str| variable(name).filter(|value| !value.trim().is_empty());
+        let id = value("BUILD_ID")?;
+        let team = value("BUILD_TEAM_NAME");
+        let pipeline = value("BUILD_PIPELINE_NAME");
+        let job = value("BUILD_JOB_NAME");
+        let name = value("BUILD_NAME");
+        let url = value("ATC_EXTERNAL_URL").map(|atc| {
+            let atc = atc.trim_end_matches('/');
+            match (&team, &pipeline, &job, &name) {
+                (Some(team), Some(pipeline), Some(job), Some(name)) => {
+                    format!("{atc}/teams/{team}/pipelines/{pipeline}/jobs/{job}/builds/{name}")
+                }
+                _ => format!("{atc}/builds/{id}"),
+            }
+        });
+        Some(BuildInfo {
+            id,
+            team,
+            pipeline,
+            job,
+            name,
+            url,
+        })
+    }
+}
+
+/// A record as read from the store, with what the store says of its version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRecord {
+    /// The S3 VersionId it is stored as.
+    pub version_id: String,
+    /// When the store wrote it.
+    pub last_modified: Option<Timestamp>,
+    /// The record.
+    pub record: Record,
 }
 
 /// The fields as stored, each optional so that a missing one can be named.
@@ -44,13 +116,24 @@ struct StoredFields {
     version: Option<u64>,
     commit: Option<String>,
     image: Option<String>,
-    author: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    author: Option<Option<String>>,
     changelog: Option<String>,
     commits: Option<Vec<String>>,
     timestamp: Option<String>,
     rollback: Option<bool>,
     action_type: Option<String>,
     environment: Option<String>,
+    build: Option<BuildInfo>,
+}
+
+/// A field that is present, even as `null`: `Some(None)` for `null`, `None` when absent.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 impl Record {
@@ -67,7 +150,10 @@ impl Record {
             .commit
             .filter(|commit| !commit.is_empty())
             .ok_or("it has no \"commit\"")?;
-        let author = fields.author.ok_or("it has no \"author\"")?;
+        let author = fields
+            .author
+            .ok_or("it has no \"author\"")?
+            .filter(|author| !author.is_empty());
         let timestamp = fields
             .timestamp
             .or_else(|| last_modified.map(format_timestamp))
@@ -85,21 +171,34 @@ impl Record {
             rollback: fields.rollback.unwrap_or(false),
             action_type: fields.action_type,
             environment: fields.environment,
+            build: fields.build,
         })
     }
 
     /// The record a stored object holds, or an error naming its version id and what is wrong.
-    pub fn read(object: &StoredObject, at: &Location) -> crate::Result<Record> {
-        Record::parse(&object.body, object.last_modified).map_err(|reason| Error::InvalidRecord {
-            location: at.clone(),
+    pub fn read(object: &StoredObject, at: &Location) -> crate::Result<StoredRecord> {
+        let record = Record::parse(&object.body, object.last_modified).map_err(|reason| {
+            Error::InvalidRecord {
+                location: at.clone(),
+                version_id: object.version_id.clone(),
+                reason,
+            }
+        })?;
+        Ok(StoredRecord {
             version_id: object.version_id.clone(),
-            reason,
+            last_modified: object.last_modified,
+            record,
         })
     }
 
     /// The body to store.
     pub fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec_pretty(self).expect("a record always serializes")
+    }
+
+    /// Who made it, or `unknown` for the older tool's records without an author.
+    pub fn author_or_unknown(&self) -> &str {
+        self.author.as_deref().unwrap_or(UNKNOWN_AUTHOR)
     }
 
     /// The first 7 characters of the commit, as git shows it.

@@ -13,7 +13,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use catapult_core::protocol::{InParams, OutParams, ResourceConfig, Source, parse_request};
+use catapult_core::protocol::{InParams, OutParams, Source, parse_request};
+use catapult_core::resource::{Resource, ResourceConfig};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -394,9 +395,11 @@ impl Checker<'_> {
             Ok(params) => {
                 // An invalid source is reported where it is declared; the params still parse.
                 if let Some(config) = config {
-                    if let Err(err) = params.validate_for(&config) {
+                    if let Err(err) = params.check_applies_to(&config.resource) {
                         self.error(&format!("{at}.params"), err.to_string());
-                    } else if config.deploys.is_none() && params.repository.is_none() {
+                    } else if matches!(config.resource, Resource::Release(_))
+                        && params.repository.is_none()
+                    {
                         self.error(
                             &format!("{at}.params"),
                             "a release needs `repository`, the git checkout to release",
@@ -424,8 +427,62 @@ fn repository_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Checks the file at `path`, relative to the repository's root.
-fn check_file(path: &Path, catapult: Catapult) -> Checked {
+/// Whether `path` is a vars file for `fly set-pipeline -l` (`pipelines/vars.example.yml`), which
+/// sits beside the pipelines but is not one.
+fn is_vars_file(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|name| name.to_str())
+        .is_some_and(|name| name.starts_with("vars"))
+}
+
+/// The names of the `((vars))` in `text`, outside comments.
+fn vars_used(text: &str) -> BTreeSet<String> {
+    let mut used = BTreeSet::new();
+    for line in text
+        .lines()
+        .filter(|line| !line.trim_start().starts_with('#'))
+    {
+        let mut rest = line;
+        while let Some(start) = rest.find("((") {
+            let Some(length) = rest[start..].find("))") else {
+                break;
+            };
+            used.insert(rest[start + 2..start + length].trim().to_owned());
+            rest = &rest[start + length + 2..];
+        }
+    }
+    used
+}
+
+/// The vars of `pipelines/vars.example.yml`, as `fly set-pipeline -l` loads them.
+fn example_vars() -> BTreeMap<String, yaml_serde::Value> {
+    let path = repository_root().join("pipelines/vars.example.yml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|err| panic!("cannot read {}: {err}", path.display()));
+    yaml_serde::from_str(&text)
+        .unwrap_or_else(|err| panic!("pipelines/vars.example.yml is not a mapping of vars: {err}"))
+}
+
+/// `text` with each `((var))` that `vars` defines replaced by its value, as Concourse does
+/// when a pipeline is set with a vars file: the sources are then checked with real values.
+fn interpolate(text: &str, vars: &BTreeMap<String, yaml_serde::Value>) -> String {
+    let mut text = text.to_owned();
+    for (name, value) in vars {
+        let value = match value {
+            yaml_serde::Value::String(string) => serde_json::to_string(string).unwrap(),
+            other => yaml_serde::to_string(other).unwrap().trim().to_owned(),
+        };
+        text = text.replace(&format!("(({name}))"), &value);
+    }
+    text
+}
+
+/// Checks the file at `path`, relative to the repository's root, with `vars` interpolated.
+fn check_file(
+    path: &Path,
+    catapult: Catapult,
+    vars: &BTreeMap<String, yaml_serde::Value>,
+) -> Checked {
     let name = path
         .strip_prefix(repository_root())
         .unwrap_or(path)
@@ -433,7 +490,7 @@ fn check_file(path: &Path, catapult: Catapult) -> Checked {
         .to_string();
     let text = std::fs::read_to_string(path)
         .unwrap_or_else(|err| panic!("cannot read {}: {err}", path.display()));
-    check_pipeline(&name, &text, catapult)
+    check_pipeline(&name, &interpolate(&text, vars), catapult)
 }
 
 #[test]
@@ -445,6 +502,7 @@ fn every_example_pipeline_is_valid_for_the_resource() {
         .filter(|path| {
             path.extension()
                 .is_some_and(|extension| extension == "yml" || extension == "yaml")
+                && !is_vars_file(path)
         })
         .collect();
     files.sort();
@@ -455,9 +513,10 @@ fn every_example_pipeline_is_valid_for_the_resource() {
         );
     }
 
+    let vars = example_vars();
     let mut total = Checked::default();
     for file in &files {
-        total.add(check_file(file, Catapult::Required));
+        total.add(check_file(file, Catapult::Required, &vars));
     }
     assert!(
         total.errors.is_empty(),
@@ -473,10 +532,29 @@ fn every_example_pipeline_is_valid_for_the_resource() {
 }
 
 #[test]
+fn the_example_vars_define_every_var_the_pipelines_use_and_no_other() {
+    let directory = repository_root().join("pipelines");
+    let read = |name: &str| {
+        std::fs::read_to_string(directory.join(name))
+            .unwrap_or_else(|err| panic!("cannot read pipelines/{name}: {err}"))
+    };
+    let defined: BTreeSet<String> = example_vars().into_keys().collect();
+    let mut used = BTreeSet::new();
+    for name in ["release.yml", "deploy.yml"] {
+        used.extend(vars_used(&read(name)));
+    }
+    assert_eq!(
+        defined, used,
+        "pipelines/vars.example.yml must define exactly the vars the example pipelines use"
+    );
+}
+
+#[test]
 fn the_project_pipeline_is_consistent() {
     let checked = check_file(
         &repository_root().join("ci/pipeline.yml"),
         Catapult::Optional,
+        &BTreeMap::new(),
     );
     assert!(
         checked.errors.is_empty(),
@@ -594,7 +672,7 @@ fn the_checker_reports_put_params_that_do_not_fit() {
     );
     assert_reports(
         &pipeline(SOURCE, &jobs("{image: code/digest}")),
-        "params.image is for release resources",
+        "params.image does not apply to deploy resources",
     );
     assert_reports(
         &pipeline(SOURCE, &jobs("{version: 3, allow_rollback: ((yes))}")),

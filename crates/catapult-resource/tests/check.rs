@@ -125,7 +125,7 @@ fn an_unversioned_bucket_is_an_error_naming_it() {
     assert_eq!(
         error,
         format!(
-            "error: bucket {:?} does not have versioning enabled: catapult keeps each release and deploy as an object version, so enable versioning on it",
+            "error: bucket {:?} does not have versioning enabled (never enabled): catapult keeps each release and deploy as an object version, so enable versioning on it",
             bucket.name
         )
     );
@@ -193,12 +193,15 @@ fn a_missing_source_field_is_an_error_naming_it() {
 }
 
 #[test]
-fn a_missing_bucket_is_an_s3_error_naming_it() {
+fn a_missing_bucket_is_an_error_naming_it() {
     let bucket = Bucket::versioned();
     let source = bucket.source("app", json!({"bucket": "no-such-bucket-here"}));
     let error = failure(&check(&source, None));
     assert_eq!(
         error,
-        "error: S3 ListObjectVersions on s3://no-such-bucket-here/app failed"
+        format!(
+            "error: bucket \"no-such-bucket-here\" does not exist (the S3 store at {}); create it with versioning enabled, or fix the bucket's name",
+            common::endpoint()
+        )
     );
 }

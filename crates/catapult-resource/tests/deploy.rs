@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Bucket, Build, StepOutput, failure, put, run, success};
+use common::{Bucket, Build, StepOutput, failure, put, put_in_build, run, success};
 use serde_json::{Value, json};
 
 /// A bucket with releases 1..=`count` of "app" cut through `out`, and the build they came from.
@@ -139,7 +139,7 @@ fn an_older_release_is_a_rollback_refused_unless_allowed_and_a_redeploy_is_allow
     let error = failure(&put(&production, json!({"version": 1}), build.path()));
     assert_eq!(
         error,
-        "error: release 1 of app is older than release 2, deployed to \"production\" now: deploying it would roll back; set params.allow_rollback: true to do it anyway"
+        "error: release 1 of app is older than release 2, deployed to \"production\" now: deploying it would roll back; allow a rollback to do it anyway (params.allow_rollback: true, or --rollback)"
     );
     assert_eq!(bucket.history("deploys/production/app"), before);
 
@@ -159,11 +159,38 @@ fn an_older_release_is_a_rollback_refused_unless_allowed_and_a_redeploy_is_allow
     );
     assert!(changelog.ends_with("Change 2"), "{changelog}");
 
-    // Deploying the same release again is a new deploy, not a rollback.
-    success::<StepOutput>(&put(&production, json!({"version": 1}), build.path()));
+    // Deploying the same release again, from another build, is a new deploy, not a rollback.
+    success::<StepOutput>(&put_in_build(
+        &production,
+        json!({"version": 1}),
+        build.path(),
+        "43",
+    ));
     let records = deployed(&bucket, "production");
     assert_eq!(records.len(), 3);
     assert_eq!(records[0]["rollback"], false);
+    assert_eq!(records[0]["build"]["id"], "43");
+}
+
+#[test]
+fn a_put_retried_in_the_same_build_writes_nothing_and_emits_its_deploy() {
+    let (bucket, build, _) = released(2);
+    let staging = deploy_source(&bucket, "staging", json!({}));
+    let first: StepOutput = success(&put(&staging, json!({"version": 2}), build.path()));
+    let records = deployed(&bucket, "staging");
+    assert_eq!(records.len(), 1);
+    assert_eq!(
+        records[0]["build"],
+        json!({
+            "id": "42", "team": "main", "pipeline": "app", "job": "release", "name": "7",
+            "url": "https://ci.example.com/teams/main/pipelines/app/jobs/release/builds/7"
+        })
+    );
+
+    // Concourse's `attempts:` runs the put again in the same build.
+    let retried: StepOutput = success(&put(&staging, json!({"version": 2}), build.path()));
+    assert_eq!(retried, first);
+    assert_eq!(deployed(&bucket, "staging").len(), 1);
 }
 
 #[test]
@@ -199,7 +226,7 @@ fn the_gate_refuses_a_release_that_skipped_an_environment() {
     let error = failure(&put(&production, json!({"version": 2}), build.path()));
     assert_eq!(
         error,
-        "error: release 2 of app has not been deployed to \"staging\" (source.require_deployed_to): deploy it there first"
+        "error: release 2 of app has not been deployed to \"staging\" (require_deployed_to): deploy it there first"
     );
     assert!(deployed(&bucket, "production").is_empty());
 
@@ -221,7 +248,7 @@ fn release_params_are_refused_on_a_deploy_resource() {
         assert_eq!(
             error,
             format!(
-                "error: invalid params: params.{field} is for release resources, and source.environment is set: a deploy copies its release"
+                "error: invalid params: params.{field} does not apply to deploy resources: a deploy copies its release"
             )
         );
     }

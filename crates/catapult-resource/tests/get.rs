@@ -135,7 +135,8 @@ fn reads_what_the_older_tool_wrote() {
     ));
     let dir = destination.path();
     assert_eq!(read(dir, "changelog"), "<changelog unavailable>");
-    assert_eq!(read(dir, "image-id"), "");
+    // The older resource's convention for a release without an image.
+    assert_eq!(read(dir, "image-id"), "null");
     let timestamp = read(dir, "timestamp");
     assert!(
         timestamp.len() == 20 && timestamp.ends_with('Z'),

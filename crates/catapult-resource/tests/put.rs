@@ -154,11 +154,11 @@ fn refuses_bad_inputs_and_writes_nothing() {
         (json!({}), "error: invalid params: params.repository is required: the git checkout to release".to_owned()),
         (
             json!({"repository": "repo", "image": "bad-digest"}),
-            format!("error: invalid params: params.image: {dir}/bad-digest holds \"sha256:1234\", not an image digest (sha256: and 64 lowercase hex digits)"),
+            format!("error: invalid params: params.image: {dir}/bad-digest does not hold an image digest (sha256: and 64 lowercase hex digits)"),
         ),
         (
             json!({"repository": "repo", "image": "no-such-file"}),
-            format!("error: cannot read {dir}/no-such-file"),
+            format!("error: invalid params: params.image: cannot read {dir}/no-such-file"),
         ),
         (
             json!({"repository": "repo", "commit": "no-such-ref"}),
@@ -170,7 +170,7 @@ fn refuses_bad_inputs_and_writes_nothing() {
         ),
         (
             json!({"repository": "repo", "version": 3}),
-            "error: invalid params: params.version is for deploy resources, and source.environment is not set".to_owned(),
+            "error: invalid params: params.version does not apply to release resources: source.environment is not set".to_owned(),
         ),
         (
             json!({"repository": "repo", "forse": true}),
@@ -201,7 +201,7 @@ fn a_commit_that_does_not_descend_is_a_rollback_refused_unless_allowed() {
     assert_eq!(
         error,
         format!(
-            "error: commit {} does not descend from {}, the commit of release 1 of app: releasing it would roll back; set params.allow_rollback: true to do it anyway",
+            "error: commit {} does not descend from {}, the commit of release 1 of app: releasing it would roll back; allow a rollback to do it anyway (params.allow_rollback: true, or --rollback)",
             &old[..7],
             &new[..7]
         )
@@ -363,7 +363,12 @@ fn an_unreachable_endpoint_fails_in_bounded_time() {
     });
     let started = std::time::Instant::now();
     let error = failure(&put(&source, json!({"repository": "repo"}), build.path()));
-    assert_eq!(error, "error: S3 ListObjectVersions on s3://b/app failed");
+    assert!(
+        error.starts_with(
+            "error: S3 ListObjectVersions on s3://b/app (the S3 store at http://127.0.0.1:9) failed: "
+        ),
+        "{error}"
+    );
     // Not a timing assertion on the work: a guard against endless retries.
     assert!(started.elapsed() < std::time::Duration::from_secs(60));
 }

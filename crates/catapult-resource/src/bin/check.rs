@@ -2,13 +2,22 @@
 
 use std::process::ExitCode;
 
-use catapult_core::{check::check, logging, protocol::CheckRequest, store::S3Store};
+use catapult_core::check::check;
+use catapult_core::protocol::CheckRequest;
+use catapult_core::store::{RecordStore, within_deadline};
+use catapult_resource::Binary;
+
+const CHECK: Binary = Binary {
+    name: "check",
+    arguments: "",
+    about: "prints the versions of a catapult resource that Concourse has not seen yet",
+};
 
 fn main() -> ExitCode {
-    catapult_resource::execute(|stdin| async move {
+    catapult_resource::execute(&CHECK, |stdin| async move {
         let (config, since) = CheckRequest::parse(&stdin)?;
-        logging::init(config.debug);
-        let store = S3Store::connect(&config.connection).await;
-        check(&store, config.tracked(), since.as_ref()).await
+        let store = catapult_resource::connect(&config).await?;
+        let at = config.resource.tracked();
+        within_deadline(store.name(), check(&store, at, since.as_ref())).await
     })
 }

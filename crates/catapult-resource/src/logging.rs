@@ -1,6 +1,7 @@
-//! Logs for people reading a Concourse build: on stderr (stdout is the protocol), colours on
-//! (Concourse renders ANSI), and `debug: true` raising the level of catapult's own logs only.
-//! The AWS SDK stays at warnings whatever the level: its debug logs show request headers.
+//! Logs for people reading a Concourse build: on stderr (stdout is the protocol), coloured
+//! (Concourse renders ANSI) unless `NO_COLOR` is set, and `debug: true` raising the level of
+//! catapult's own logs only. The AWS SDK stays at warnings whatever the level: its debug logs
+//! show request headers.
 
 use tracing::Level;
 use tracing_subscriber::filter::Targets;
@@ -14,9 +15,10 @@ pub fn init(debug: bool) {
         .with_target("catapult_core", ours)
         .with_target("catapult_resource", ours)
         .with_default(Level::WARN);
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
     let format = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
-        .with_ansi(true)
+        .with_ansi(!no_color)
         .without_time()
         .with_target(false);
     // A second call (tests) keeps the first subscriber.

@@ -1,0 +1,292 @@
+//! Cutting a release: the record of release latest+1 of a commit, with its changelog and the
+//! rollback rule, appended to the release log exactly once. Concourse's `put` and the command
+//! line's `catapult release` both build a [`ReleasePlan`] and call [`cut_release`].
+
+use jiff::Timestamp;
+
+use crate::error::{Error, Result};
+use crate::git::{Checkout, Commit, Relation};
+use crate::log::{Appended, Decision, Head, Judgement, RecordLog};
+use crate::record::{BuildInfo, Record, StoredRecord, format_timestamp};
+use crate::resource::App;
+use crate::store::RecordStore;
+
+/// `action_type` of records a pipeline wrote.
+pub const AUTOMATED: &str = "automated";
+/// `action_type` of records a person wrote with the command line.
+pub const MANUAL: &str = "manual";
+
+/// Everything a release is made of, read and checked before the store is touched.
+#[derive(Debug)]
+pub struct ReleasePlan {
+    /// The git checkout.
+    pub checkout: Checkout,
+    /// The commit to release.
+    pub commit: Commit,
+    /// The image digest, or `None` for an application without an image.
+    pub image: Option<String>,
+    /// Who releases.
+    pub author: String,
+    /// Only commits touching these paths make the changelog; empty for all.
+    pub changelog_paths: Vec<String>,
+    /// Whether going back to an older commit is allowed.
+    pub allow_rollback: bool,
+    /// Whether to release the latest release's commit again.
+    pub force: bool,
+    /// `automated` or `manual`.
+    pub action_type: &'static str,
+    /// The Concourse build releasing, if any.
+    pub build: Option<BuildInfo>,
+}
+
+/// What an operation did, or would do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The record written, found, or that would be written.
+    pub record: Record,
+    /// Its S3 version id; `None` for a dry run's record, which is not written.
+    pub version_id: Option<String>,
+    /// Whether this call wrote it.
+    pub written: bool,
+}
+
+impl Outcome {
+    fn found(stored: &StoredRecord) -> Self {
+        Outcome {
+            record: stored.record.clone(),
+            version_id: Some(stored.version_id.clone()),
+            written: false,
+        }
+    }
+
+    pub(crate) fn from_append(appended: Appended<Outcome>) -> Self {
+        match appended {
+            Appended::Kept(outcome) => outcome,
+            Appended::Written(stored) => Outcome {
+                record: stored.record,
+                version_id: Some(stored.version_id),
+                written: true,
+            },
+        }
+    }
+}
+
+/// Whether to write, or only show what would be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Write the record.
+    Write,
+    /// Compute the record and write nothing.
+    DryRun,
+}
+
+/// Cuts release latest+1 of `app` from `plan`: the same commit as the latest release writes
+/// nothing (unless `force`); a commit that does not descend from the latest release's is a
+/// rollback, refused unless allowed; the changelog is the commits since the latest release.
+pub async fn cut_release<S: RecordStore>(
+    store: &S,
+    app: &App,
+    plan: &ReleasePlan,
+    mode: Mode,
+) -> Result<Outcome> {
+    let log = RecordLog::new(store, &app.releases);
+    let mut changelogs = Memo::default();
+    let decide = async |head: &Head| -> Result<Decision<Outcome>> {
+        let previous = head.latest.as_ref();
+        if let Some(latest) = previous.filter(|latest| latest.record.commit == plan.commit.sha) {
+            if !plan.force {
+                tracing::info!(
+                    "commit {} is already release {} of {}: nothing written (force releases it again)",
+                    short(&plan.commit.sha),
+                    latest.record.version,
+                    app.name
+                );
+                return Ok(Decision::Keep(Outcome::found(latest)));
+            }
+        }
+        let version = match previous {
+            None => 1,
+            Some(previous) => previous.record.version.checked_add(1).ok_or_else(|| {
+                Error::InvalidRecord {
+                    location: app.releases.clone(),
+                    version_id: previous.version_id.clone(),
+                    reason: format!(
+                        "its release number {} is the largest there can be: no release can follow it",
+                        previous.record.version
+                    ),
+                }
+            })?,
+        };
+        let rollback = match previous {
+            None => false,
+            Some(previous) => is_rollback(&log, app, plan, &previous.record).await?,
+        };
+        let previous_commit = previous.map(|previous| previous.record.commit.clone());
+        let changelog = changelogs.get_or_try(previous_commit.clone(), || {
+            plan.checkout.changelog(
+                previous_commit.as_deref(),
+                &plan.commit,
+                &plan.changelog_paths,
+            )
+        })?;
+        if let Some(reason) = &changelog.unavailable {
+            tracing::warn!("the changelog is unavailable: {reason}");
+        }
+        Ok(Decision::Write(Record {
+            version,
+            commit: plan.commit.sha.clone(),
+            image: plan.image.clone(),
+            author: Some(plan.author.clone()),
+            changelog: changelog.text.clone(),
+            commits: changelog.commits.clone(),
+            timestamp: format_timestamp(Timestamp::now()),
+            rollback,
+            action_type: Some(plan.action_type.to_owned()),
+            environment: None,
+            build: plan.build.clone(),
+        }))
+    };
+    let outcome = match mode {
+        Mode::DryRun => dry_run(&log, decide).await?,
+        Mode::Write => Outcome::from_append(log.append(decide).await?),
+    };
+    if outcome.written {
+        tracing::info!(
+            "released {} {} (commit {}{}) as version {:?} of {}",
+            app.name,
+            outcome.record.version,
+            outcome.record.short_commit(),
+            if outcome.record.rollback {
+                ", a rollback"
+            } else {
+                ""
+            },
+            outcome.version_id.as_deref().unwrap_or_default(),
+            app.releases
+        );
+    }
+    Ok(outcome)
+}
+
+/// What `decide` would make of the head now, without writing.
+pub(crate) async fn dry_run<S: RecordStore>(
+    log: &RecordLog<'_, S>,
+    mut decide: impl AsyncFnMut(&Head) -> Result<Decision<Outcome>>,
+) -> Result<Outcome> {
+    let head = log.head().await?;
+    Ok(match decide(&head).await? {
+        Decision::Keep(outcome) => outcome,
+        Decision::Write(record) => Outcome {
+            record,
+            version_id: None,
+            written: false,
+        },
+    })
+}
+
+/// Whether releasing `plan.commit` after `previous` goes back: the checkout decides when it
+/// holds both commits; when it lacks the previous one (a shallow clone), the release history
+/// decides, failing closed: a commit an earlier release holds is a rollback, and only a commit
+/// the history has never seen is released with a warning.
+async fn is_rollback<S: RecordStore>(
+    log: &RecordLog<'_, S>,
+    app: &App,
+    plan: &ReleasePlan,
+    previous: &Record,
+) -> Result<bool> {
+    let refuse = |what: String| {
+        Err(Error::RollbackRefused(format!(
+            "commit {} {what}: releasing it would roll back",
+            short(&plan.commit.sha)
+        )))
+    };
+    match plan.checkout.relation(&previous.commit, &plan.commit) {
+        Relation::Same | Relation::Descendant => Ok(false),
+        Relation::NotDescendant if plan.allow_rollback => Ok(true),
+        Relation::NotDescendant => refuse(format!(
+            "does not descend from {}, the commit of release {} of {}",
+            short(&previous.commit),
+            previous.version,
+            app.name
+        )),
+        Relation::PreviousMissing { reason } => {
+            let sha = &plan.commit.sha;
+            let earlier = log
+                .find(None, |stored| {
+                    let record = &stored.record;
+                    if &record.commit == sha || record.commits.contains(sha) {
+                        Judgement::Found
+                    } else {
+                        Judgement::Continue
+                    }
+                })
+                .await?;
+            match earlier {
+                Some(earlier) if plan.allow_rollback => {
+                    tracing::warn!(
+                        "{reason}; release {} of {} already holds commit {}: recording a rollback",
+                        earlier.record.version,
+                        app.name,
+                        short(sha)
+                    );
+                    Ok(true)
+                }
+                Some(earlier) => refuse(format!(
+                    "is already in release {} of {} (this checkout cannot tell more: {reason})",
+                    earlier.record.version, app.name
+                )),
+                None => {
+                    tracing::warn!(
+                        "cannot tell from the checkout whether this release is a rollback ({reason}); no earlier release holds commit {}, so it is released",
+                        short(sha)
+                    );
+                    Ok(false)
+                }
+            }
+        }
+    }
+}
+
+/// One value computed per key, kept across retries that see the same previous record.
+pub(crate) struct Memo<K, V> {
+    entry: Option<(K, V)>,
+}
+
+impl<K, V> Default for Memo<K, V> {
+    fn default() -> Self {
+        Memo { entry: None }
+    }
+}
+
+impl<K: PartialEq, V> Memo<K, V> {
+    pub(crate) fn get_or_try(&mut self, key: K, compute: impl FnOnce() -> Result<V>) -> Result<&V> {
+        if self.entry.as_ref().is_none_or(|(held, _)| *held != key) {
+            self.entry = Some((key, compute()?));
+        }
+        Ok(&self.entry.as_ref().expect("filled above").1)
+    }
+}
+
+/// The first 7 characters of a sha.
+pub(crate) fn short(sha: &str) -> &str {
+    sha.get(..7).unwrap_or(sha)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn computes_once_per_key() {
+        let mut memo = Memo::default();
+        let mut calls = 0;
+        for key in [1, 1, 2, 2, 1] {
+            memo.get_or_try(key, || {
+                calls += 1;
+                Ok(key * 10)
+            })
+            .unwrap();
+        }
+        assert_eq!(calls, 3);
+    }
+}

@@ -1,0 +1,209 @@
+//! A store that breaks on purpose: it wraps any [`RecordStore`] and injects a chosen fault on
+//! chosen calls (the nth call of an operation, or every nth), and counts every call, so that a
+//! test can say "the answer to the second PutObject is lost after the write landed" and then
+//! assert what the record log did and how many requests it made. Each call yields to other
+//! tasks first, as a network round trip would, so that concurrent callers interleave.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use super::{
+    Location, Operation, PageCursor, RecordStore, StoreError, StoreErrorKind, StoredObject,
+    VersionPage, Versioning, WriteCondition,
+};
+
+/// What happens to a call that a [`Fault`] hits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FaultKind {
+    /// The request fails before it reaches the store: nothing is done.
+    FailBefore(StoreErrorKind),
+    /// The store does what was asked, and then the answer is lost: the caller gets this error
+    /// (a reset or a 5xx after the write landed, or the 412 that an SDK retry of a landed write
+    /// meets).
+    LoseAnswer(StoreErrorKind),
+}
+
+/// A fault on calls of one operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    /// The operation it hits.
+    pub operation: Operation,
+    /// Which calls of it: the `nth` (1-based), or with `every`, each nth.
+    pub nth: u32,
+    /// Hit every `nth` call rather than the `nth` alone.
+    pub every: bool,
+    /// What it does.
+    pub kind: FaultKind,
+}
+
+impl Fault {
+    /// A fault on the `nth` call of `operation` only.
+    pub fn on(operation: Operation, nth: u32, kind: FaultKind) -> Self {
+        Fault {
+            operation,
+            nth,
+            every: false,
+            kind,
+        }
+    }
+
+    /// A fault on every `nth` call of `operation`.
+    pub fn every(operation: Operation, nth: u32, kind: FaultKind) -> Self {
+        Fault {
+            operation,
+            nth,
+            every: true,
+            kind,
+        }
+    }
+
+    fn hits(&self, operation: Operation, call: u32) -> bool {
+        self.operation == operation
+            && if self.every {
+                self.nth > 0 && call % self.nth == 0
+            } else {
+                call == self.nth
+            }
+    }
+}
+
+/// `inner`, with faults injected and calls counted.
+#[derive(Debug)]
+pub struct FaultyStore<S> {
+    inner: S,
+    faults: Vec<Fault>,
+    calls: Mutex<HashMap<Operation, u32>>,
+}
+
+impl<S: RecordStore> FaultyStore<S> {
+    /// `inner` with `faults`.
+    pub fn new(inner: S, faults: Vec<Fault>) -> Self {
+        FaultyStore {
+            inner,
+            faults,
+            calls: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The wrapped store.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    /// How many calls of `operation` were made, faulty ones included.
+    pub fn calls(&self, operation: Operation) -> u32 {
+        self.lock().get(&operation).copied().unwrap_or(0)
+    }
+
+    /// How many calls were made in all.
+    pub fn total_calls(&self) -> u32 {
+        self.lock().values().sum()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Operation, u32>> {
+        self.calls
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Counts a call of `operation` and returns the fault that hits it, if any.
+    fn fault(&self, operation: Operation) -> Option<FaultKind> {
+        let call = {
+            let mut calls = self.lock();
+            let count = calls.entry(operation).or_insert(0);
+            *count += 1;
+            *count
+        };
+        self.faults
+            .iter()
+            .find(|fault| fault.hits(operation, call))
+            .map(|fault| fault.kind.clone())
+    }
+
+    /// Runs `call` under the fault for `operation`.
+    async fn faulty<T>(
+        &self,
+        operation: Operation,
+        at: &Location,
+        call: impl AsyncFnOnce() -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let error = |kind| StoreError {
+            operation,
+            location: at.clone(),
+            store: self.inner.name().to_owned(),
+            kind,
+        };
+        // Let other tasks run between calls, as a network would, so that concurrent callers
+        // interleave.
+        tokio::task::yield_now().await;
+        match self.fault(operation) {
+            None => call().await,
+            Some(FaultKind::FailBefore(kind)) => Err(error(kind)),
+            Some(FaultKind::LoseAnswer(kind)) => {
+                let _ = call().await;
+                Err(error(kind))
+            }
+        }
+    }
+}
+
+impl<S: RecordStore> RecordStore for FaultyStore<S> {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn verifies_writes(&self) -> bool {
+        self.inner.verifies_writes()
+    }
+
+    async fn list_versions(
+        &self,
+        at: &Location,
+        max_keys: i32,
+        after: Option<&PageCursor>,
+    ) -> Result<VersionPage, StoreError> {
+        self.faulty(Operation::ListVersions, at, async || {
+            self.inner.list_versions(at, max_keys, after).await
+        })
+        .await
+    }
+
+    async fn get_version(
+        &self,
+        at: &Location,
+        version_id: &str,
+    ) -> Result<StoredObject, StoreError> {
+        self.faulty(Operation::GetVersion, at, async || {
+            self.inner.get_version(at, version_id).await
+        })
+        .await
+    }
+
+    async fn put(
+        &self,
+        at: &Location,
+        body: Vec<u8>,
+        condition: &WriteCondition,
+        write_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        self.faulty(Operation::Put, at, async || {
+            self.inner.put(at, body, condition, write_id).await
+        })
+        .await
+    }
+
+    async fn versioning(&self, bucket: &str) -> Result<Versioning, StoreError> {
+        let at = Location::new(bucket, "");
+        self.faulty(Operation::GetVersioning, &at, async || {
+            self.inner.versioning(bucket).await
+        })
+        .await
+    }
+
+    async fn delete_version(&self, at: &Location, version_id: &str) -> Result<(), StoreError> {
+        self.faulty(Operation::DeleteVersion, at, async || {
+            self.inner.delete_version(at, version_id).await
+        })
+        .await
+    }
+}

@@ -1,0 +1,390 @@
+//! A versioned bucket in memory, modelled closely enough on S3 to test the record log's logic
+//! against: object versions and delete markers, listing by key then newest first with paging
+//! markers, ETags, `If-None-Match: *` and `If-Match`, and versioning that is on, suspended or
+//! off. Knobs make it misbehave the way real stores do (list oldest first, drop paging markers,
+//! ignore or refuse preconditions, stamp every write with the same second), so each rule of the
+//! record log can be tested against the store that breaks it. Never used against a real server.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Mutex;
+
+use jiff::Timestamp;
+
+use super::{
+    ListedVersion, Location, MAX_RECORD_BYTES, NULL_VERSION_ID, Operation, PageCursor, RecordStore,
+    StoreError, StoreErrorKind, StoredObject, VersionPage, Versioning, WriteCondition,
+};
+
+/// How the store misbehaves. The default is S3's behaviour.
+#[derive(Debug, Clone, Default)]
+pub struct Quirks {
+    /// List each key's versions oldest first (S3 lists newest first).
+    pub lists_oldest_first: bool,
+    /// Mark pages truncated without NextKeyMarker and NextVersionIdMarker.
+    pub omits_next_markers: bool,
+    /// Write over an existing key despite `If-None-Match: *` (Ceph RGW 16 in versioned buckets).
+    pub ignores_if_none_match: bool,
+    /// Answer 412 to every `If-Match`, even the current ETag (Ceph RGW 16 in versioned buckets).
+    pub refuses_if_match: bool,
+    /// Answer 501 to any conditional write (Swift's s3api).
+    pub conditional_writes_not_implemented: bool,
+    /// Stamp every write with the same second, so that versions tie on LastModified.
+    pub same_second: bool,
+    /// Whether the record log should verify writes against this store (any store but AWS S3).
+    pub verify_writes: bool,
+}
+
+#[derive(Debug, Clone)]
+enum Entry {
+    Version(StoredObject),
+    DeleteMarker { version_id: String },
+}
+
+impl Entry {
+    fn version_id(&self) -> &str {
+        match self {
+            Entry::Version(object) => &object.version_id,
+            Entry::DeleteMarker { version_id, .. } => version_id,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Bucket {
+    versioning: Versioning,
+    /// Each key's entries, oldest first.
+    keys: BTreeMap<String, Vec<Entry>>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    buckets: HashMap<String, Bucket>,
+    next_id: u64,
+    clock: i64,
+}
+
+/// A versioned S3 in memory. See the module's documentation.
+#[derive(Debug)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+    quirks: Quirks,
+}
+
+/// The time the first write is stamped with; each later write one second on, unless
+/// [`Quirks::same_second`].
+const EPOCH_SECOND: i64 = 1_790_000_000;
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        MemoryStore::new(Quirks::default())
+    }
+}
+
+impl MemoryStore {
+    /// An empty store with these quirks.
+    pub fn new(quirks: Quirks) -> Self {
+        MemoryStore {
+            state: Mutex::new(State {
+                clock: EPOCH_SECOND,
+                ..State::default()
+            }),
+            quirks,
+        }
+    }
+
+    /// Creates `bucket` with versioning in state `versioning`.
+    pub fn create_bucket(&self, bucket: &str, versioning: Versioning) {
+        self.state().buckets.insert(
+            bucket.to_owned(),
+            Bucket {
+                versioning,
+                keys: BTreeMap::new(),
+            },
+        );
+    }
+
+    /// Turns versioning of an existing bucket to `versioning`.
+    pub fn set_versioning(&self, bucket: &str, versioning: Versioning) {
+        if let Some(found) = self.state().buckets.get_mut(bucket) {
+            found.versioning = versioning;
+        }
+    }
+
+    /// Writes `body` at `at` unconditionally, as another tool would, and returns its version id.
+    pub fn put_unconditionally(&self, at: &Location, body: &[u8]) -> String {
+        let mut state = self.state();
+        write(&mut state, &self.quirks, at, body.to_vec(), None).unwrap_or_default()
+    }
+
+    /// Puts a delete marker on `at`.
+    pub fn delete(&self, at: &Location) {
+        let mut state = self.state();
+        let version_id = new_version_id(&mut state);
+        tick(&mut state, &self.quirks);
+        if let Some(bucket) = state.buckets.get_mut(&at.bucket) {
+            bucket
+                .keys
+                .entry(at.key.clone())
+                .or_default()
+                .push(Entry::DeleteMarker { version_id });
+        }
+    }
+
+    /// Every version of `at` (delete markers left out), newest first: what the store holds.
+    pub fn versions(&self, at: &Location) -> Vec<StoredObject> {
+        let state = self.state();
+        let Some(entries) = state
+            .buckets
+            .get(&at.bucket)
+            .and_then(|bucket| bucket.keys.get(&at.key))
+        else {
+            return Vec::new();
+        };
+        entries
+            .iter()
+            .rev()
+            .filter_map(|entry| match entry {
+                Entry::Version(object) => Some(object.clone()),
+                Entry::DeleteMarker { .. } => None,
+            })
+            .collect()
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn error(&self, operation: Operation, at: &Location, kind: StoreErrorKind) -> StoreError {
+        StoreError {
+            operation,
+            location: at.clone(),
+            store: self.name().to_owned(),
+            kind,
+        }
+    }
+}
+
+fn new_version_id(state: &mut State) -> String {
+    state.next_id += 1;
+    format!("v{:06}", state.next_id)
+}
+
+fn tick(state: &mut State, quirks: &Quirks) -> Timestamp {
+    if !quirks.same_second {
+        state.clock += 1;
+    }
+    Timestamp::from_second(state.clock).expect("the clock stays in range")
+}
+
+fn etag(body: &[u8]) -> String {
+    let mut hasher = DefaultHasher::new();
+    body.hash(&mut hasher);
+    format!("\"{:016x}\"", hasher.finish())
+}
+
+/// Appends a version of `at`, or replaces its `null` version when versioning is not enabled.
+/// Returns the new version's id, `None` for a `null` version.
+fn write(
+    state: &mut State,
+    quirks: &Quirks,
+    at: &Location,
+    body: Vec<u8>,
+    write_id: Option<&str>,
+) -> Option<String> {
+    let versioning = state.buckets.get(&at.bucket)?.versioning;
+    let version_id = match versioning {
+        Versioning::Enabled => new_version_id(state),
+        Versioning::Suspended | Versioning::Off => NULL_VERSION_ID.to_owned(),
+    };
+    let last_modified = tick(state, quirks);
+    let entries = state
+        .buckets
+        .get_mut(&at.bucket)?
+        .keys
+        .entry(at.key.clone())
+        .or_default();
+    if version_id == NULL_VERSION_ID {
+        entries.retain(|entry| entry.version_id() != NULL_VERSION_ID);
+    }
+    entries.push(Entry::Version(StoredObject {
+        version_id: version_id.clone(),
+        etag: Some(etag(&body)),
+        last_modified: Some(last_modified),
+        write_id: write_id.map(str::to_owned),
+        body,
+    }));
+    (version_id != NULL_VERSION_ID).then_some(version_id)
+}
+
+impl RecordStore for MemoryStore {
+    fn name(&self) -> &str {
+        "the in-memory store"
+    }
+
+    fn verifies_writes(&self) -> bool {
+        self.quirks.verify_writes
+    }
+
+    async fn list_versions(
+        &self,
+        at: &Location,
+        max_keys: i32,
+        after: Option<&PageCursor>,
+    ) -> Result<VersionPage, StoreError> {
+        let state = self.state();
+        let bucket = state
+            .buckets
+            .get(&at.bucket)
+            .ok_or_else(|| self.error(Operation::ListVersions, at, StoreErrorKind::NoSuchBucket))?;
+        // Every entry under the prefix, in list order: by key, then each key's versions newest
+        // first (or oldest first, for a store that lists so).
+        let mut listing: Vec<(&str, &Entry, bool)> = Vec::new();
+        for (key, entries) in bucket.keys.range(at.key.clone()..) {
+            if !key.starts_with(&at.key) {
+                break;
+            }
+            let latest = entries.last().map(Entry::version_id);
+            let ordered: Box<dyn Iterator<Item = &Entry>> = if self.quirks.lists_oldest_first {
+                Box::new(entries.iter())
+            } else {
+                Box::new(entries.iter().rev())
+            };
+            for entry in ordered {
+                listing.push((key, entry, Some(entry.version_id()) == latest));
+            }
+        }
+        let start = match after {
+            None => 0,
+            Some(cursor) => listing
+                .iter()
+                .position(|(key, entry, _)| {
+                    *key == cursor.key_marker && entry.version_id() == cursor.version_id_marker
+                })
+                .map_or(listing.len(), |position| position + 1),
+        };
+        let page_size = usize::try_from(max_keys.max(1)).unwrap_or(1);
+        let end = (start + page_size).min(listing.len());
+        let page = &listing[start..end];
+        let is_truncated = end < listing.len();
+        let cursor_of = |(key, entry, _): &(&str, &Entry, bool)| PageCursor {
+            key_marker: (*key).to_owned(),
+            version_id_marker: entry.version_id().to_owned(),
+        };
+        let last_entry = page.last().map(cursor_of);
+        let mut result = VersionPage {
+            is_truncated,
+            next: if is_truncated && !self.quirks.omits_next_markers {
+                last_entry.clone()
+            } else {
+                None
+            },
+            last_entry,
+            ..VersionPage::default()
+        };
+        for (key, entry, is_latest) in page {
+            if *key != at.key {
+                continue;
+            }
+            match entry {
+                Entry::Version(object) => result.versions.push(ListedVersion {
+                    version_id: object.version_id.clone(),
+                    is_latest: *is_latest,
+                    last_modified: object.last_modified,
+                    etag: object.etag.clone(),
+                }),
+                Entry::DeleteMarker { .. } => {
+                    result.delete_marker_is_latest |= *is_latest;
+                }
+            }
+        }
+        Ok(result)
+    }
+
+    async fn get_version(
+        &self,
+        at: &Location,
+        version_id: &str,
+    ) -> Result<StoredObject, StoreError> {
+        let state = self.state();
+        let bucket = state
+            .buckets
+            .get(&at.bucket)
+            .ok_or_else(|| self.error(Operation::GetVersion, at, StoreErrorKind::NoSuchBucket))?;
+        let found = bucket.keys.get(&at.key).and_then(|entries| {
+            entries.iter().find_map(|entry| match entry {
+                Entry::Version(object) if object.version_id == version_id => Some(object),
+                _ => None,
+            })
+        });
+        match found {
+            Some(object) if object.body.len() as u64 > MAX_RECORD_BYTES => Err(self.error(
+                Operation::GetVersion,
+                at,
+                StoreErrorKind::TooLarge {
+                    size: object.body.len() as u64,
+                },
+            )),
+            Some(object) => Ok(object.clone()),
+            None => Err(self.error(Operation::GetVersion, at, StoreErrorKind::NoSuchVersion)),
+        }
+    }
+
+    async fn put(
+        &self,
+        at: &Location,
+        body: Vec<u8>,
+        condition: &WriteCondition,
+        write_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let mut state = self.state();
+        let fail = |kind| Err(self.error(Operation::Put, at, kind));
+        let Some(bucket) = state.buckets.get(&at.bucket) else {
+            return fail(StoreErrorKind::NoSuchBucket);
+        };
+        if self.quirks.conditional_writes_not_implemented {
+            return fail(StoreErrorKind::NotImplemented);
+        }
+        let current = bucket
+            .keys
+            .get(&at.key)
+            .and_then(|entries| entries.last())
+            .and_then(|entry| match entry {
+                Entry::Version(object) => Some(object),
+                Entry::DeleteMarker { .. } => None,
+            });
+        let holds = match condition {
+            WriteCondition::Absent => current.is_none() || self.quirks.ignores_if_none_match,
+            WriteCondition::Matches(etag) => {
+                !self.quirks.refuses_if_match
+                    && current.is_some_and(|current| current.etag.as_ref() == Some(etag))
+            }
+        };
+        if !holds {
+            return fail(StoreErrorKind::PreconditionFailed);
+        }
+        Ok(write(&mut state, &self.quirks, at, body, Some(write_id)))
+    }
+
+    async fn versioning(&self, bucket: &str) -> Result<Versioning, StoreError> {
+        let at = Location::new(bucket, "");
+        self.state()
+            .buckets
+            .get(bucket)
+            .map(|bucket| bucket.versioning)
+            .ok_or_else(|| self.error(Operation::GetVersioning, &at, StoreErrorKind::NoSuchBucket))
+    }
+
+    async fn delete_version(&self, at: &Location, version_id: &str) -> Result<(), StoreError> {
+        let mut state = self.state();
+        let bucket = state.buckets.get_mut(&at.bucket).ok_or_else(|| {
+            self.error(Operation::DeleteVersion, at, StoreErrorKind::NoSuchBucket)
+        })?;
+        if let Some(entries) = bucket.keys.get_mut(&at.key) {
+            entries.retain(|entry| entry.version_id() != version_id);
+        }
+        Ok(())
+    }
+}
