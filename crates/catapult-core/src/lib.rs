@@ -5,12 +5,14 @@
 //! `catapult` command line are two thin front-ends over it. Nothing here reads stdin or the
 //! process environment, writes stdout, or exits the process.
 
+pub mod board;
 pub mod check;
 pub mod compat;
 pub mod deploy;
 pub mod error;
 pub mod get;
 pub mod git;
+pub mod history;
 pub mod location;
 pub mod log;
 pub mod params;
