@@ -209,6 +209,22 @@ impl Checkout {
         }
     }
 
+    /// The email address git's configuration gives for this checkout (`user.email`: the
+    /// repository's own, then the user's and the system's), if any.
+    pub fn configured_email(&self) -> Option<String> {
+        self.repo
+            .config()
+            .ok()?
+            .get_string("user.email")
+            .ok()
+            .filter(|email| !email.trim().is_empty())
+    }
+
+    /// The checkout's directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Whether the commit `sha` includes the commit `wanted` (is it, or descends from it); `None`
     /// when the checkout cannot tell (either is not in it, or is not a full sha).
     pub fn includes(&self, sha: &str, wanted: &str) -> Option<bool> {
