@@ -1,0 +1,307 @@
+//! A person's story with `catapult`, through every command, against the local S3 server: cut
+//! releases, deploy them through a gate, roll back, ask what is where, and read the board. The
+//! same story runs with production in a bucket of its own (the older tool's layout) and at the
+//! default layout beside the releases.
+
+mod common;
+
+use common::{Bucket, RecordOut, Row, Workspace, failure, success};
+
+struct Story {
+    workspace: Workspace,
+    releases: Bucket,
+    production: Option<Bucket>,
+}
+
+fn story(production_bucket: bool) -> Story {
+    let releases = Bucket::versioned("rel");
+    let production = production_bucket.then(|| Bucket::versioned("prod"));
+    let production_table = match &production {
+        Some(bucket) => format!(
+            "[deploy.production]\ns3_bucket = \"{}\"\nrequire_deployed_to = [\"staging\"]\n",
+            bucket.name
+        ),
+        None => "[deploy.production]\nrequire_deployed_to = [\"staging\"]\n".to_owned(),
+    };
+    let config = format!(
+        "[release]\ns3_bucket = \"{}\"\n\n[deploy.staging]\n\n{production_table}",
+        releases.name
+    );
+    Story {
+        workspace: Workspace::new(&config),
+        releases,
+        production,
+    }
+}
+
+fn the_whole_story(production_bucket: bool) {
+    let Story {
+        mut workspace,
+        releases,
+        production,
+    } = story(production_bucket);
+    let w = &mut workspace;
+    let first = w.commit("First feature");
+
+    // A dry run shows the record and writes nothing.
+    let dry: RecordOut = success(&w.catapult(&["release", "api", "--dry-run"]));
+    assert_eq!(dry.version, 1);
+    assert_eq!(dry.version_id, None);
+    assert_eq!(releases.version_count("api"), 0);
+
+    // release, with the author from git's configuration and action_type manual.
+    let one: RecordOut = success(&w.catapult(&["release", "api"]));
+    assert_eq!((one.version, one.commit.as_str()), (1, first.as_str()));
+    assert_eq!(one.author.as_deref(), Some("person@example.com"));
+    assert_eq!(one.action_type.as_deref(), Some("manual"));
+    assert_eq!(one.name, "api");
+    assert!(one.version_id.is_some());
+    assert_eq!(one.environment, None);
+
+    // The same commit again writes nothing; --author names someone else.
+    let again: RecordOut = success(&w.catapult(&["release", "api"]));
+    assert_eq!(again.version_id, one.version_id);
+    let second = w.commit("Second feature");
+    let image = format!("sha256:{}", "ab".repeat(32));
+    let two: RecordOut = success(&w.catapult(&[
+        "release.new",
+        "api",
+        "--image",
+        &image,
+        "--author",
+        "lead@example.com",
+        "--yes",
+    ]));
+    assert_eq!(two.version, 2);
+    assert_eq!(two.commit, second);
+    assert_eq!(two.image.as_deref(), Some(image.as_str()));
+    assert_eq!(two.author.as_deref(), Some("lead@example.com"));
+    assert_eq!(two.commits, vec![second.clone()]);
+    assert!(
+        two.changelog.contains("Second feature"),
+        "{}",
+        two.changelog
+    );
+    let web: RecordOut = success(&w.catapult(&["release", "web"]));
+    assert_eq!(web.version, 1);
+
+    // Errors: one line, exit 1.
+    let error = failure(&w.catapult(&["release", "api", "--image", "latest"]));
+    assert!(error.contains("--image"), "{error}");
+    let error = failure(&w.catapult(&["release", "api", "--commit", &first]));
+    assert!(error.contains("roll back"), "{error}");
+
+    // deploy: the gate, then the promotion.
+    let error = failure(&w.catapult(&["deploy", "api", "production"]));
+    assert!(error.contains("staging"), "{error}");
+    let staged: RecordOut = success(&w.catapult(&["deploy", "api", "staging", "--version", "1"]));
+    assert_eq!(staged.environment.as_deref(), Some("staging"));
+    assert_eq!(staged.version, 1);
+    let staged: RecordOut = success(&w.catapult(&["deploy.start", "api", "staging"]));
+    assert_eq!(staged.version, 2);
+    let dry: RecordOut = success(&w.catapult(&["deploy", "api", "production", "--dry-run"]));
+    assert_eq!((dry.version, dry.version_id), (2, None));
+    let produced: RecordOut = success(&w.catapult(&["deploy", "api", "production"]));
+    assert_eq!(produced.environment.as_deref(), Some("production"));
+    assert_eq!(produced.action_type.as_deref(), Some("manual"));
+    match &production {
+        Some(bucket) => assert_eq!(bucket.version_count("api"), 1),
+        None => assert_eq!(releases.version_count("deploys/production/api"), 1),
+    }
+
+    // A rollback needs --rollback.
+    let error = failure(&w.catapult(&["deploy", "api", "staging", "--version", "1"]));
+    assert!(error.contains("roll back"), "{error}");
+    let back: RecordOut =
+        success(&w.catapult(&["deploy", "api", "staging", "--version", "1", "--rollback"]));
+    assert!(back.rollback);
+
+    // current and show.
+    let current: RecordOut = success(&w.catapult(&["current", "api"]));
+    assert_eq!(current.version, 2);
+    let current: RecordOut = success(&w.catapult(&["deploy.current", "api", "staging"]));
+    assert_eq!((current.version, current.rollback), (1, true));
+    let shown: RecordOut = success(&w.catapult(&["show", "api", "1"]));
+    assert_eq!(shown.commit, first);
+    let shown: RecordOut = success(&w.catapult(&["release.get", "api", "2", "production"]));
+    assert_eq!(shown.environment.as_deref(), Some("production"));
+    let error = failure(&w.catapult(&["show", "api", "9"]));
+    assert!(error.contains("release 9"), "{error}");
+    let error = failure(&w.catapult(&["current", "api", "qa"]));
+    assert!(error.contains("never been deployed to qa"), "{error}");
+
+    // history, with --last and --contains.
+    let history: Vec<RecordOut> = success(&w.catapult(&["history", "api"]));
+    let versions: Vec<u64> = history.iter().map(|record| record.version).collect();
+    assert_eq!(versions, [2, 1]);
+    let history: Vec<RecordOut> =
+        success(&w.catapult(&["deploy.ls", "api", "staging", "--contains", &second]));
+    let seen: Vec<(u64, Option<&str>)> = history
+        .iter()
+        .map(|record| (record.version, record.contains.as_deref()))
+        .collect();
+    assert_eq!(seen, [(1, Some("N")), (2, Some("Y")), (1, Some("N"))]);
+    let last: Vec<RecordOut> = success(&w.catapult(&["release.ls", "api", "--last", "1"]));
+    assert_eq!(last.len(), 1);
+
+    // find and log.
+    let found: RecordOut = success(&w.catapult(&["find", "api", &first]));
+    assert_eq!(found.version, 1);
+    let found: RecordOut = success(&w.catapult(&["release.find", "api", "HEAD"]));
+    assert_eq!(found.version, 2);
+    let third = w.commit("Not released yet");
+    let error = failure(&w.catapult(&["find", "api", &third]));
+    assert!(error.contains("no release of api"), "{error}");
+    let log: serde_json::Value = success(&w.catapult(&["log", "api", "v1..v2"]));
+    assert_eq!(log["commits"], serde_json::json!([second]));
+    let log: serde_json::Value = success(&w.catapult(&["release.log", "api", "v2..HEAD"]));
+    assert_eq!(log["commits"], serde_json::json!([third]));
+    let error = failure(&w.catapult(&["log", "api", "v1"]));
+    assert!(error.contains("FROM..TO"), "{error}");
+
+    // diff: production runs 2, staging went back to 1.
+    let diff: serde_json::Value = success(&w.catapult(&["diff", "api", "production", "staging"]));
+    assert_eq!(diff["status"], "ships");
+    assert_eq!(diff["releases"].as_array().unwrap().len(), 1);
+    assert_eq!(diff["commits"], serde_json::json!([second]));
+    let diff: serde_json::Value = success(&w.catapult(&["diff", "api", "staging", "production"]));
+    assert_eq!(diff["status"], "ahead");
+
+    // The board: rows per application and environment, with how far behind.
+    let rows: Vec<Row> = success(&w.catapult(&["status"]));
+    let summary: Vec<(&str, &str, Option<&str>, Option<u64>, Option<u64>)> = rows
+        .iter()
+        .map(|row| {
+            (
+                row.name.as_str(),
+                row.kind.as_str(),
+                row.environment.as_deref(),
+                row.version,
+                row.behind,
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("api", "release", None, Some(2), Some(0)),
+            ("api", "deploy", Some("staging"), Some(1), Some(1)),
+            ("api", "deploy", Some("production"), Some(2), Some(0)),
+            ("web", "release", None, Some(1), Some(0)),
+            ("web", "deploy", Some("staging"), None, None),
+            ("web", "deploy", Some("production"), None, None),
+        ]
+    );
+    // Warm: the same answer from the cache.
+    let warm: Vec<Row> = success(&w.catapult(&["projects.ls"]));
+    assert_eq!(warm, rows);
+    let only: Vec<Row> = success(&w.catapult(&[
+        "status",
+        "--env",
+        "production",
+        "--only",
+        "^a",
+        "--contains",
+        &second,
+    ]));
+    let only: Vec<(&str, Option<&str>, Option<&str>)> = only
+        .iter()
+        .map(|row| {
+            (
+                row.kind.as_str(),
+                row.environment.as_deref(),
+                row.contains.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        only,
+        [
+            ("release", None, Some("Y")),
+            ("deploy", Some("production"), Some("Y"))
+        ]
+    );
+    let releases_only: Vec<Row> = success(&w.catapult(&["status", "--releases-only"]));
+    assert_eq!(releases_only.len(), 2);
+    let error = failure(&w.catapult(&["status", "--only", "("]));
+    assert!(error.contains("--only"), "{error}");
+}
+
+#[test]
+fn every_command_with_production_in_a_bucket_of_its_own() {
+    the_whole_story(true);
+}
+
+#[test]
+fn every_command_at_the_default_layout() {
+    the_whole_story(false);
+}
+
+#[test]
+fn a_typo_in_the_configuration_is_an_error_naming_the_key() {
+    let releases = Bucket::versioned("rel");
+    let workspace = Workspace::new(&format!(
+        "[release]\ns3_bucket = \"{}\"\n[deploy.staging]\ns3_buckte = \"x\"\n",
+        releases.name
+    ));
+    let error = failure(&workspace.catapult(&["status"]));
+    assert!(error.contains("s3_buckte"), "{error}");
+}
+
+#[test]
+fn a_missing_bucket_is_named() {
+    let workspace = Workspace::new("[release]\ns3_bucket = \"no-such-bucket-catapult\"\n");
+    let error = failure(&workspace.catapult(&["status"]));
+    assert!(
+        error.contains("no-such-bucket-catapult") && error.contains("does not exist"),
+        "{error}"
+    );
+}
+
+#[test]
+fn without_a_file_the_environment_names_the_bucket() {
+    let releases = Bucket::versioned("rel");
+    let mut workspace = Workspace::new("");
+    std::fs::remove_file(workspace.repo().join(".catapult.toml")).unwrap();
+    workspace.commit("One");
+    let error = failure(&workspace.catapult(&["status"]));
+    assert!(error.contains("CATAPULT_BUCKET_RELEASES"), "{error}");
+    let output = workspace
+        .command(&["release", "api"])
+        .env("CATAPULT_BUCKET_RELEASES", &releases.name)
+        .output()
+        .unwrap();
+    let record: RecordOut = success(&output);
+    assert_eq!(record.version, 1);
+}
+
+#[test]
+fn completions_and_help_for_every_command() {
+    let workspace = Workspace::new("");
+    for shell in ["bash", "zsh", "fish"] {
+        let output = workspace.catapult(&["completions", shell]);
+        assert!(output.status.success());
+        let script = String::from_utf8(output.stdout).unwrap();
+        assert!(script.contains("catapult"), "{shell}");
+        assert!(script.contains("release"), "{shell}");
+    }
+    for command in [
+        "release",
+        "deploy",
+        "current",
+        "show",
+        "history",
+        "find",
+        "log",
+        "diff",
+        "status",
+        "completions",
+    ] {
+        let output = workspace.catapult(&[command, "--help"]);
+        assert!(output.status.success(), "{command}");
+        let help = String::from_utf8(output.stdout).unwrap();
+        assert!(help.contains("Examples:"), "{command}: {help}");
+    }
+    let output = workspace.catapult(&["no-such-command"]);
+    assert_eq!(output.status.code(), Some(1));
+}
