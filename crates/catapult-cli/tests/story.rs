@@ -169,7 +169,7 @@ fn the_whole_story(production_bucket: bool) {
 
     // The board: rows per application and environment, with how far behind.
     let rows: Vec<Row> = success(&w.catapult(&["status"]));
-    let summary: Vec<(&str, &str, Option<&str>, Option<u64>, Option<u64>)> = rows
+    let summary: Vec<_> = rows
         .iter()
         .map(|row| {
             (
