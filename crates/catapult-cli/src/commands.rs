@@ -741,8 +741,9 @@ pub async fn status(context: &Context, args: &StatusArgs) -> Result<()> {
         std::fs::write(path, text)
             .map_err(|err| Failure::new(format!("cannot write {}: {err}", path.display())))?;
         note(&format!(
-            "wrote the board of {} applications to {}",
+            "wrote the board of {} application{} to {}",
             projects.len(),
+            if projects.len() == 1 { "" } else { "s" },
             path.display()
         ));
         return Ok(());

@@ -73,14 +73,14 @@ pub fn render(projects: &[Project], page: &Page<'_>) -> String {
             body {
                 h1 { "What is deployed where" }
                 p.meta {
-                    (projects.len()) " applications from " code { (page.source) }
+                    (projects.len()) @if projects.len() == 1 { " application" } @else { " applications" } " from " code { (page.source) }
                     ", read " (page.now.strftime("%Y-%m-%d %H:%M UTC").to_string())
                     @if let Some((revision, _)) = page.contains {
                         ". Y or N: whether each includes " code { (revision) }
                     }
                 }
                 p.legend {
-                    span style="background:#dafbe1" { "latest release" }
+                    span style="background:#dafbe1" { "runs the latest release" }
                     span style="background:#fff8c5" { "1–2 behind" }
                     span style="background:#ffe2c2" { "3–5 behind" }
                     span style="background:#ffd6d6" { "6 or more behind" }
@@ -136,7 +136,7 @@ fn cell(
     page: &Page<'_>,
 ) -> Markup {
     let Some(stored) = record else {
-        return html! { td.none { "—" } };
+        return html! { td.none { "never deployed" } };
     };
     let record = &stored.record;
     let lines: Vec<&str> = record.changelog.lines().take(CHANGELOG_LINES).collect();
