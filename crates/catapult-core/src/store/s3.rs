@@ -266,16 +266,24 @@ where
             StoreErrorKind::Failed(format!("HTTP {status}"))
         }
         // No answer, or one that could not be read: a timeout, a reset, a body cut short.
-        _ => StoreErrorKind::Transient(error_chain(err)),
+        _ => {
+            let mut cause = error_chain(err);
+            if cause.contains("invalid peer certificate") {
+                cause.push_str(
+                    " (a store behind a private CA? give its certificate in source.ca_certs)",
+                );
+            }
+            StoreErrorKind::Transient(cause)
+        }
     }
 }
 
-/// The versioning state in a GetBucketVersioning body, read leniently: some stores (moto 5.2
-/// among them) answer with a root element S3 never sends, which the SDK refuses, though the
-/// `<Status>` inside it is the same.
+/// The versioning state in a successful GetBucketVersioning body, read leniently: some stores
+/// (moto 5.2 among them, with `<GetBucketVersioningResponse>`) answer with a root element S3
+/// never sends, which the SDK refuses, though the `<Status>` inside it is the same.
 fn versioning_in_body(body: &[u8]) -> Option<Versioning> {
-    let text = std::str::from_utf8(body).ok()?;
-    if !text.contains("VersioningConfiguration") {
+    let text = std::str::from_utf8(body).ok()?.trim_start();
+    if !text.starts_with('<') || text.contains("<Error>") {
         return None;
     }
     let status = text
@@ -535,17 +543,12 @@ impl RecordStore for S3Store {
                 _ => Versioning::Off,
             }),
             Err(err) => {
-                let lenient = match &err {
-                    SdkError::ResponseError(response) => {
-                        let raw = response.raw();
-                        if raw.status().is_success() {
-                            raw.body().bytes().and_then(versioning_in_body)
-                        } else {
-                            None
-                        }
-                    }
-                    _ => None,
-                };
+                // A successful answer the SDK could not parse, whichever way it classed it.
+                let lenient = err
+                    .raw_response()
+                    .filter(|raw| raw.status().is_success())
+                    .and_then(|raw| raw.body().bytes())
+                    .and_then(versioning_in_body);
                 match lenient {
                     Some(state) => {
                         tracing::debug!(
@@ -586,9 +589,13 @@ mod tests {
 
     #[test]
     fn reads_a_versioning_answer_under_any_root_element() {
-        let moto_5_2 = br#"<?xml version="1.0" encoding="UTF-8"?>
-<VersioningConfigurationResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>Enabled</Status></VersioningConfigurationResult>"#;
-        assert_eq!(versioning_in_body(moto_5_2), Some(Versioning::Enabled));
+        // What moto 5.2 answers, never enabled and enabled.
+        let moto_5_2_off = br#"<?xml version="1.0" encoding="utf-8"?>
+<GetBucketVersioningResponse xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>"#;
+        assert_eq!(versioning_in_body(moto_5_2_off), Some(Versioning::Off));
+        let moto_5_2_on = br#"<?xml version="1.0" encoding="utf-8"?>
+<GetBucketVersioningResponse xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>Enabled</Status></GetBucketVersioningResponse>"#;
+        assert_eq!(versioning_in_body(moto_5_2_on), Some(Versioning::Enabled));
         let suspended =
             b"<VersioningConfiguration><Status>Suspended</Status></VersioningConfiguration>";
         assert_eq!(versioning_in_body(suspended), Some(Versioning::Suspended));
