@@ -9,8 +9,7 @@ use std::process::Output;
 use std::time::{Duration, Instant};
 
 use common::{
-    ACCESS_KEY_ID, Bucket, Build, StepOutput, check, endpoint, failure, put, record, run, success,
-    version,
+    Bucket, Build, StepOutput, check, endpoint, failure, put, record, run, success, version,
 };
 use serde_json::{Value, json};
 
@@ -86,7 +85,7 @@ fn a_pasted_credential_or_region_with_a_newline_is_refused() {
     let bucket = Bucket::versioned();
     for (extra, expected) in [
         (
-            json!({"access_key_id": format!("{ACCESS_KEY_ID}\n")}),
+            json!({"access_key_id": format!("{}\n", common::access_key_id())}),
             "error: invalid source: source.access_key_id ends in a newline or another control character (pasted with it?)",
         ),
         (
