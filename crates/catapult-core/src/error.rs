@@ -125,6 +125,19 @@ pub enum Error {
         why: String,
     },
 
+    /// A write's answer was lost, and so was the search for it: it may have landed.
+    #[error(
+        "the outcome of the write to {location} is unknown: its answer was lost, and so was the search for it ({cause}); it may have landed: look for write id {write_id} (x-amz-meta-catapult-write-id) among the newest versions before trying again"
+    )]
+    OutcomeUnknown {
+        /// The records written to.
+        location: Location,
+        /// The last write id this put used.
+        write_id: String,
+        /// Why the search failed.
+        cause: String,
+    },
+
     /// The step ran out of time: the store did not answer.
     #[error("no answer from {store} within {seconds} s: gave up (is the endpoint right, and up?)")]
     Deadline {

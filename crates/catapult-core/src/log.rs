@@ -42,7 +42,7 @@ const LARGEST_PAGE_SIZE: i32 = 1000;
 /// How many record bodies are fetched at once.
 const CONCURRENT_READS: usize = 8;
 /// How many times a read that met a transient fault is tried in all.
-const READ_ATTEMPTS: u32 = 3;
+const READ_ATTEMPTS: u32 = 5;
 /// How many times a write is tried while other writers keep winning, or answers get lost.
 const MAX_WRITE_ATTEMPTS: u32 = 16;
 /// The waits between attempts: random below a cap that doubles from the base to the largest.
@@ -348,7 +348,10 @@ impl<'a, S: RecordStore> RecordLog<'a, S> {
             };
             match &failure.kind {
                 StoreErrorKind::PreconditionFailed => {
-                    let search = self.own_write_since(&head, &own_writes).await?;
+                    let search = self
+                        .own_write_since(&head, &own_writes)
+                        .await
+                        .map_err(|err| self.outcome_unknown(&own_writes, err))?;
                     if let Some(stored) = search.found {
                         tracing::info!(
                             "this put's write landed as version {:?} although its answer was a 412 (a retried request)",
@@ -372,7 +375,10 @@ impl<'a, S: RecordStore> RecordLog<'a, S> {
                     tracing::warn!(
                         "the outcome of a write is unknown ({failure}); looking for it in the history"
                     );
-                    let search = self.own_write_since(&head, &own_writes).await?;
+                    let search = self
+                        .own_write_since(&head, &own_writes)
+                        .await
+                        .map_err(|err| self.outcome_unknown(&own_writes, err))?;
                     if let Some(stored) = search.found {
                         tracing::info!(
                             "this put's write had landed as version {:?}",
@@ -403,6 +409,16 @@ impl<'a, S: RecordStore> RecordLog<'a, S> {
             attempts: MAX_WRITE_ATTEMPTS,
             why,
         })
+    }
+
+    /// The error when the search for a write whose answer was lost failed too: the write may
+    /// have landed, and the history says so by its write id.
+    fn outcome_unknown(&self, write_ids: &[String], err: Error) -> Error {
+        Error::OutcomeUnknown {
+            location: self.at.clone(),
+            write_id: write_ids.last().cloned().unwrap_or_default(),
+            cause: err.to_string(),
+        }
     }
 
     /// Looks for one of `write_ids` among the versions newer than `head`'s newest, newest first.
@@ -567,7 +583,7 @@ async fn retry_transient<T>(
         match read().await {
             Err(err) if err.is_transient() && attempt < READ_ATTEMPTS => {
                 tracing::warn!("{err}; trying again (attempt {attempt} of {READ_ATTEMPTS})");
-                tokio::time::sleep(backoff_cap(attempt) / 2).await;
+                tokio::time::sleep(random_below(backoff_cap(attempt))).await;
                 attempt += 1;
             }
             result => return result,
@@ -589,16 +605,21 @@ fn new_write_id() -> String {
 /// Waits a random while below a cap that doubles with each attempt, so that racing writers
 /// spread out instead of colliding again.
 async fn wait_before_retry(at: &Location, attempt: u32) {
-    let cap = backoff_cap(attempt).as_millis() as u64;
-    let mut random = [0u8; 8];
-    let _ = getrandom::fill(&mut random);
-    let wait = Duration::from_millis(u64::from_le_bytes(random) % cap.max(1));
+    let wait = random_below(backoff_cap(attempt));
     tracing::info!(
         "writing to {at} again in {} ms (attempt {} of {MAX_WRITE_ATTEMPTS})",
         wait.as_millis(),
         attempt + 1
     );
     tokio::time::sleep(wait).await;
+}
+
+/// A random wait below `cap`, so that callers that met the same fault do not stay in step.
+fn random_below(cap: Duration) -> Duration {
+    let mut random = [0u8; 8];
+    let _ = getrandom::fill(&mut random);
+    let cap = u64::try_from(cap.as_millis()).unwrap_or(u64::MAX).max(1);
+    Duration::from_millis(u64::from_le_bytes(random) % cap)
 }
 
 /// The longest wait after `attempt`: the base, doubled per attempt, up to the largest.

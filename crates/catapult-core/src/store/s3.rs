@@ -332,16 +332,24 @@ where
             StoreErrorKind::Failed(format!("HTTP {status}"))
         }
         // No answer, or one that could not be read: a timeout, a reset, a body cut short.
-        _ => StoreErrorKind::Transient(error_chain(err)),
+        _ => {
+            let mut cause = error_chain(err);
+            if cause.contains("invalid peer certificate") {
+                cause.push_str(
+                    " (a store behind a private CA? give its certificate in source.ca_certs)",
+                );
+            }
+            StoreErrorKind::Transient(cause)
+        }
     }
 }
 
-/// The versioning state in a GetBucketVersioning body, read leniently: some stores (moto 5.2
-/// among them) answer with a root element S3 never sends, which the SDK refuses, though the
-/// `<Status>` inside it is the same.
+/// The versioning state in a successful GetBucketVersioning body, read leniently: some stores
+/// (moto 5.2 among them, with `<GetBucketVersioningResponse>`) answer with a root element S3
+/// never sends, which the SDK refuses, though the `<Status>` inside it is the same.
 fn versioning_in_body(body: &[u8]) -> Option<Versioning> {
-    let text = std::str::from_utf8(body).ok()?;
-    if !text.contains("VersioningConfiguration") {
+    let text = std::str::from_utf8(body).ok()?.trim_start();
+    if !text.starts_with('<') || text.contains("<Error>") {
         return None;
     }
     let status = text
@@ -661,17 +669,12 @@ impl RecordStore for S3Store {
                 _ => Versioning::Off,
             }),
             Err(err) => {
-                let lenient = match &err {
-                    SdkError::ResponseError(response) => {
-                        let raw = response.raw();
-                        if raw.status().is_success() {
-                            raw.body().bytes().and_then(versioning_in_body)
-                        } else {
-                            None
-                        }
-                    }
-                    _ => None,
-                };
+                // A successful answer the SDK could not parse, whichever way it classed it.
+                let lenient = err
+                    .raw_response()
+                    .filter(|raw| raw.status().is_success())
+                    .and_then(|raw| raw.body().bytes())
+                    .and_then(versioning_in_body);
                 match lenient {
                     Some(state) => {
                         tracing::debug!(
@@ -712,9 +715,13 @@ mod tests {
 
     #[test]
     fn reads_a_versioning_answer_under_any_root_element() {
-        let moto_5_2 = br#"<?xml version="1.0" encoding="UTF-8"?>
-<VersioningConfigurationResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>Enabled</Status></VersioningConfigurationResult>"#;
-        assert_eq!(versioning_in_body(moto_5_2), Some(Versioning::Enabled));
+        // What moto 5.2 answers, never enabled and enabled.
+        let moto_5_2_off = br#"<?xml version="1.0" encoding="utf-8"?>
+<GetBucketVersioningResponse xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>"#;
+        assert_eq!(versioning_in_body(moto_5_2_off), Some(Versioning::Off));
+        let moto_5_2_on = br#"<?xml version="1.0" encoding="utf-8"?>
+<GetBucketVersioningResponse xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>Enabled</Status></GetBucketVersioningResponse>"#;
+        assert_eq!(versioning_in_body(moto_5_2_on), Some(Versioning::Enabled));
         let suspended =
             b"<VersioningConfiguration><Status>Suspended</Status></VersioningConfiguration>";
         assert_eq!(versioning_in_body(suspended), Some(Versioning::Suspended));
@@ -722,6 +729,51 @@ mod tests {
         assert_eq!(versioning_in_body(never), Some(Versioning::Off));
         assert_eq!(versioning_in_body(b"<Error><Code>x</Code></Error>"), None);
         assert_eq!(versioning_in_body(b"\xff\xfe"), None);
+    }
+
+    /// A store at an address where nothing listens, trying each request once.
+    fn unreachable_store() -> S3Store {
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url("http://127.0.0.1:1")
+            .force_path_style(true)
+            .credentials_provider(Credentials::new("k", "s", None, None, "tests"))
+            .retry_config(RetryConfig::disabled())
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .build();
+        S3Store {
+            client: Client::from_conf(config),
+            name: "the S3 store at http://127.0.0.1:1".into(),
+            custom_endpoint: true,
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+        /// Whatever names pass validation, building a request never panics (the SDK panics on
+        /// a URI past its limit, or a header it cannot send): each call ends in a store error.
+        #[test]
+        fn any_accepted_name_makes_a_request_that_ends_in_an_error(
+            bucket in "[a-z0-9.-]{1,63}",
+            key in "\\PC{1,300}",
+            version_id in "\\PC{1,300}",
+            write_id in "[0-9a-f]{32}",
+        ) {
+            proptest::prop_assume!(crate::protocol::check_text("key", &key, 1024).is_ok());
+            proptest::prop_assume!(crate::protocol::check_text("id", &version_id, 1024).is_ok());
+            let store = unreachable_store();
+            let at = Location::new(&bucket, &key);
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async {
+                let cursor = PageCursor { key_marker: key.clone(), version_id_marker: version_id.clone() };
+                assert!(store.list_versions(&at, 16, Some(&cursor)).await.is_err());
+                assert!(store.get_version(&at, &version_id).await.is_err());
+                let condition = WriteCondition::Matches(format!("\"{version_id}\""));
+                assert!(store.put(&at, b"{}".to_vec(), &condition, &write_id).await.is_err());
+                assert!(store.versioning(&bucket).await.is_err());
+            });
+        }
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! What the integration tests share: the local S3 server (its endpoint comes from
-//! `CATAPULT_TEST_ENDPOINT`, which `ci/test` exports; a test that needs it fails without it),
+//! `CATAPULT_TEST_ENDPOINT`, which `ci/test` exports, and its keys and region from
+//! `CATAPULT_TEST_ACCESS_KEY_ID`, `CATAPULT_TEST_SECRET_ACCESS_KEY` and `CATAPULT_TEST_REGION`,
+//! moto's by default; a test that needs the server fails without it),
 //! a bucket of its own for each test so that tests run in parallel, the binaries run as
 //! Concourse runs them, and strict decoding of what they print.
 
@@ -18,8 +20,25 @@ use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-pub const ACCESS_KEY_ID: &str = "testing";
-pub const SECRET_ACCESS_KEY: &str = "testing";
+/// The local server's access key id.
+pub fn access_key_id() -> String {
+    std::env::var("CATAPULT_TEST_ACCESS_KEY_ID").unwrap_or_else(|_| "testing".into())
+}
+
+/// The local server's secret access key.
+pub fn secret_access_key() -> String {
+    std::env::var("CATAPULT_TEST_SECRET_ACCESS_KEY").unwrap_or_else(|_| "testing".into())
+}
+
+/// The region to sign for.
+pub fn region() -> String {
+    std::env::var("CATAPULT_TEST_REGION").unwrap_or_else(|_| "us-east-1".into())
+}
+
+/// Which store the server is: `moto`, `localstack` or `ceph-rgw`.
+pub fn store() -> String {
+    std::env::var("CATAPULT_TEST_STORE").unwrap_or_else(|_| "moto".into())
+}
 
 /// The local S3 server's URL. Panics, so the test fails, when it is not running.
 pub fn endpoint() -> String {
@@ -39,12 +58,12 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 fn client() -> Client {
     let config = aws_sdk_s3::Config::builder()
         .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
+        .region(Region::new(region()))
         .endpoint_url(endpoint())
         .force_path_style(true)
         .credentials_provider(Credentials::new(
-            ACCESS_KEY_ID,
-            SECRET_ACCESS_KEY,
+            access_key_id(),
+            secret_access_key(),
             None,
             None,
             "tests",
@@ -191,8 +210,9 @@ impl Bucket {
             "name": name,
             "endpoint": endpoint(),
             "path_style": true,
-            "access_key_id": ACCESS_KEY_ID,
-            "secret_access_key": SECRET_ACCESS_KEY,
+            "region": region(),
+            "access_key_id": access_key_id(),
+            "secret_access_key": secret_access_key(),
         });
         for (field, value) in extra.as_object().expect("extra is an object") {
             source[field] = value.clone();
