@@ -693,23 +693,19 @@ pub async fn status(context: &Context, args: &StatusArgs) -> Result<()> {
         .as_deref()
         .map(|revision| resolve_revision(context, revision))
         .transpose()?;
-    let environments: Vec<String> = if args.env.is_empty() {
-        layout
-            .environments
-            .iter()
-            .map(|environment| environment.name.clone())
-            .collect()
-    } else {
-        args.env.clone()
-    };
     let mut cache = FileCache::open(context.cache_dir.as_deref(), &context.store_name);
     let keep = |name: &str| only.as_ref().is_none_or(|only| only.is_match(name));
     let started = std::time::Instant::now();
-    let (projects, cost) = context
+    let asked = (!args.env.is_empty()).then_some(args.env.as_slice());
+    let board::Board {
+        projects,
+        environments,
+        cost,
+    } = context
         .deadline(board::read_board(
             &context.store,
             layout,
-            &environments,
+            asked,
             args.releases_only,
             keep,
             &mut cache,

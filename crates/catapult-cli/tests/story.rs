@@ -273,6 +273,20 @@ fn without_a_file_the_environment_names_the_bucket() {
         .unwrap();
     let record: RecordOut = success(&output);
     assert_eq!(record.version, 1);
+    let with_bucket = |args: &[&str]| {
+        workspace
+            .command(args)
+            .env("CATAPULT_BUCKET_RELEASES", &releases.name)
+            .output()
+            .unwrap()
+    };
+    let deployed: RecordOut = success(&with_bucket(&["deploy", "api", "qa"]));
+    assert_eq!(deployed.environment.as_deref(), Some("qa"));
+    // The board finds the environments deployed to at the default layout.
+    let rows: Vec<Row> = success(&with_bucket(&["status"]));
+    let environments: Vec<Option<&str>> =
+        rows.iter().map(|row| row.environment.as_deref()).collect();
+    assert_eq!(environments, [None, Some("qa")]);
 }
 
 #[test]

@@ -12,7 +12,7 @@ use crate::error::Result;
 use crate::location::Location;
 use crate::log::RecordLog;
 use crate::record::{Record, StoredRecord};
-use crate::resource::Layout;
+use crate::resource::{DEFAULT_DEPLOY_PREFIX, Layout};
 use crate::store::{ListedKey, RecordStore, StoreErrorKind};
 
 /// How many records are read at once when the cache does not have them.
@@ -133,16 +133,52 @@ pub struct BoardCost {
     pub read: usize,
 }
 
+/// The environments of the board when none is asked for: the layout's, in order, then any other
+/// that has deploys at the default layout in the release bucket (`deploys/<env>/<name>`).
+pub fn environments_in(layout: &Layout, release_keys: &[ListedKey]) -> Vec<String> {
+    let mut environments: Vec<String> = layout
+        .environments
+        .iter()
+        .map(|environment| environment.name.clone())
+        .collect();
+    for listed in release_keys {
+        let Some(rest) = listed.key.strip_prefix(DEFAULT_DEPLOY_PREFIX) else {
+            continue;
+        };
+        if let Some((environment, name)) = rest.split_once('/') {
+            if !environment.is_empty()
+                && !name.is_empty()
+                && !environments.iter().any(|known| known == environment)
+            {
+                environments.push(environment.to_owned());
+            }
+        }
+    }
+    environments
+}
+
+/// The board as read: its applications, its environments (columns), and what it cost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Board {
+    /// The applications, sorted by name.
+    pub projects: Vec<Project>,
+    /// The environments, in column order.
+    pub environments: Vec<String>,
+    /// What reading it cost.
+    pub cost: BoardCost,
+}
+
 /// Reads the board of `layout`: one listing per bucket, then every current record the cache
-/// does not hold, [`CONCURRENT_READS`] at a time. `keep` filters the applications by name.
+/// does not hold, [`CONCURRENT_READS`] at a time. `environments` are the columns (`None`: see
+/// [`environments_in`]); `keep` filters the applications by name.
 pub async fn read_board<S: RecordStore>(
     store: &S,
     layout: &Layout,
-    environments: &[String],
+    environments: Option<&[String]>,
     releases_only: bool,
     keep: impl Fn(&str) -> bool,
     cache: &mut impl RecordCache,
-) -> Result<(Vec<Project>, BoardCost)> {
+) -> Result<Board> {
     let mut cost = BoardCost::default();
     let buckets = layout.buckets();
     let listings: Vec<_> = futures_util::stream::iter(buckets.iter().copied())
@@ -162,6 +198,15 @@ pub async fn read_board<S: RecordStore>(
             release_keys = listing;
         }
     }
+    let environments: Vec<String> = match environments {
+        Some(environments) => environments.to_vec(),
+        None => environments_in(layout, &release_keys),
+    };
+    let environments = if releases_only {
+        Vec::new()
+    } else {
+        environments
+    };
     let names: Vec<String> = projects_in(layout, &release_keys)
         .into_iter()
         .filter(|name| keep(name))
@@ -214,7 +259,7 @@ pub async fn read_board<S: RecordStore>(
         }
     }
 
-    let projects = names
+    let projects: Vec<Project> = names
         .into_iter()
         .enumerate()
         .map(|(index, name)| Project {
@@ -233,7 +278,11 @@ pub async fn read_board<S: RecordStore>(
             name,
         })
         .collect();
-    Ok((projects, cost))
+    Ok(Board {
+        projects,
+        environments,
+        cost,
+    })
 }
 
 /// The newest valid record at `at` and the ETag of the version it is, reading the current
@@ -329,10 +378,14 @@ mod tests {
         let environments = vec!["staging".to_owned(), "production".to_owned()];
         let mut cache = MapCache::default();
 
-        let (projects, cost) = read_board(
+        let Board {
+            projects: projects,
+            cost,
+            ..
+        } = read_board(
             &store,
             &layout(),
-            &environments,
+            Some(&environments),
             false,
             |_| true,
             &mut cache,
@@ -359,10 +412,14 @@ mod tests {
         assert_eq!(projects[1].rows()[1].behind, None);
 
         let gets = store.calls(Operation::GetCurrent);
-        let (again, cost) = read_board(
+        let Board {
+            projects: again,
+            cost,
+            ..
+        } = read_board(
             &store,
             &layout(),
-            &environments,
+            Some(&environments),
             false,
             |_| true,
             &mut cache,
@@ -383,10 +440,14 @@ mod tests {
         store
             .inner()
             .put_unconditionally(&Location::new("prod", "api"), &body(5));
-        let (fresh, cost) = read_board(
+        let Board {
+            projects: fresh,
+            cost,
+            ..
+        } = read_board(
             &store,
             &layout(),
-            &environments,
+            Some(&environments),
             false,
             |name| name == "api",
             &mut cache,
@@ -403,5 +464,23 @@ mod tests {
         );
         assert_eq!(fresh.len(), 1);
         assert_eq!(fresh[0].rows()[2].behind, Some(0));
+    }
+
+    #[test]
+    fn environments_are_the_layouts_then_those_found_at_the_default_layout() {
+        let listed = |key: &str| ListedKey {
+            key: key.into(),
+            etag: "e".into(),
+        };
+        let keys = [
+            listed("api"),
+            listed("deploys/qa/api"),
+            listed("deploys/staging/api"),
+            listed("deploys/broken"),
+        ];
+        assert_eq!(
+            environments_in(&layout(), &keys),
+            ["staging", "production", "qa"]
+        );
     }
 }
