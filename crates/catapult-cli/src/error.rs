@@ -10,6 +10,8 @@ pub enum Failure {
     Core(catapult_core::Error),
     /// The command line's own message.
     Message(String),
+    /// Stdout was closed by its reader (`catapult status | head`): not an error to report.
+    BrokenPipe,
 }
 
 /// The command line's result.
@@ -44,6 +46,7 @@ impl fmt::Display for Failure {
         match self {
             Failure::Core(err) => err.fmt(f),
             Failure::Message(message) => f.write_str(message),
+            Failure::BrokenPipe => f.write_str("stdout was closed"),
         }
     }
 }

@@ -34,9 +34,9 @@ fn main() -> ExitCode {
             };
         }
     };
-    init_logging(cli.global.verbose);
+    init_logging(cli.global.verbose, cli.global.color);
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) | Err(Failure::BrokenPipe) => ExitCode::SUCCESS,
         Err(err) => {
             let mut stderr = std::io::stderr().lock();
             let _ = writeln!(stderr, "error: {}", err.one_line());
@@ -45,20 +45,38 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(verbose: bool) {
+/// Logs on stderr: catapult's own at info (debug with `--verbose`), without the level for
+/// info, coloured as `--color` says for stderr; the AWS SDK's at warnings only.
+fn init_logging(verbose: bool, color: cli::ColorChoice) {
     use tracing::Level;
-    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::filter::{Targets, filter_fn};
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     let ours = if verbose { Level::DEBUG } else { Level::INFO };
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
-    let format = tracing_subscriber::fmt::layer()
+    let ansi = match color {
+        cli::ColorChoice::Always => true,
+        cli::ColorChoice::Never => false,
+        cli::ColorChoice::Auto => !no_color && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    };
+    // What a step did, as plain lines; warnings and errors with their level.
+    let news = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
-        .with_ansi(!no_color && std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_ansi(ansi)
         .without_time()
-        .with_target(false);
+        .with_target(false)
+        .with_level(verbose)
+        .with_filter(filter_fn(|meta| *meta.level() >= Level::INFO));
+    let problems = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .without_time()
+        .with_target(false)
+        .with_filter(filter_fn(|meta| *meta.level() < Level::INFO));
     let _ = tracing_subscriber::registry()
-        .with(format)
+        .with(news)
+        .with(problems)
         .with(
             Targets::new()
                 .with_target("catapult_core", ours)

@@ -104,8 +104,10 @@ impl Printer {
     /// Prints one line on stdout.
     pub fn line(&self, text: &str) -> Result<()> {
         let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "{text}")
-            .map_err(|err| Failure::new(format!("cannot write stdout: {err}")))
+        writeln!(stdout, "{text}").map_err(|err| match err.kind() {
+            std::io::ErrorKind::BrokenPipe => Failure::BrokenPipe,
+            _ => Failure::new(format!("cannot write stdout: {err}")),
+        })
     }
 
     /// `text` in `style`, if colouring.
@@ -122,7 +124,13 @@ impl Printer {
         let columns = header.len();
         let mut widths: Vec<usize> = header.iter().map(|title| title.chars().count()).collect();
         for row in rows {
-            for (index, cell) in row.iter().enumerate().take(columns) {
+            // A short row's last cell ("never deployed") runs on without widening its column.
+            let counted = if row.len() < columns {
+                row.len().saturating_sub(1)
+            } else {
+                columns
+            };
+            for (index, cell) in row.iter().enumerate().take(counted) {
                 widths[index] = widths[index].max(cell.text.chars().count());
             }
         }

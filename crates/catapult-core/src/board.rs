@@ -378,11 +378,7 @@ mod tests {
         let environments = vec!["staging".to_owned(), "production".to_owned()];
         let mut cache = MapCache::default();
 
-        let Board {
-            projects: projects,
-            cost,
-            ..
-        } = read_board(
+        let Board { projects, cost, .. } = read_board(
             &store,
             &layout(),
             Some(&environments),
