@@ -319,3 +319,46 @@ fn completions_and_help_for_every_command() {
     let output = workspace.catapult(&["no-such-command"]);
     assert_eq!(output.status.code(), Some(1));
 }
+
+#[test]
+fn an_mfa_session_is_asked_for_once_and_then_kept() {
+    let releases = Bucket::versioned("rel");
+    let mut workspace = Workspace::new(&format!("[release]\ns3_bucket = \"{}\"\n", releases.name));
+    workspace.commit("One");
+    let device = "arn:aws:iam::123456789012:mfa/person";
+    // No session yet, and no terminal to ask for a code on: an error that says so.
+    let output = workspace
+        .command(&["status"])
+        .env("CATAPULT_AWS_MFA_DEVICE", device)
+        .output()
+        .unwrap();
+    let error = failure(&output);
+    assert!(
+        error.contains("MFA code") && error.contains("terminal"),
+        "{error}"
+    );
+    // A session kept from an earlier run is used, with no credentials in the environment.
+    let sessions = workspace.cache().join("catapult");
+    std::fs::create_dir_all(&sessions).unwrap();
+    let session = serde_json::json!({
+        "device": device,
+        "access_key_id": common::access_key_id(),
+        "secret_access_key": common::secret_access_key(),
+        "session_token": "session-token",
+        "expires": "2099-01-01T00:00:00Z",
+    });
+    std::fs::write(sessions.join("session-default.json"), session.to_string()).unwrap();
+    let output = workspace
+        .command(&["release", "api"])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env("CATAPULT_AWS_MFA_DEVICE", device)
+        .output()
+        .unwrap();
+    let record: RecordOut = success(&output);
+    assert_eq!(record.version, 1);
+    // The session's secret is never printed.
+    for printed in [&output.stdout, &output.stderr] {
+        assert!(!String::from_utf8_lossy(printed).contains("session-token"));
+    }
+}
