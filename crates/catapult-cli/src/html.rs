@@ -4,7 +4,7 @@
 //! to read it, and it prints. The template is maud's, checked at compile time and escaped by
 //! default, so a record's text can never become markup.
 
-use catapult_core::board::Project;
+use catapult_core::board::{Project, RowKind};
 use catapult_core::history::Contains;
 use catapult_core::record::StoredRecord;
 use jiff::Timestamp;
@@ -100,13 +100,16 @@ pub fn render(projects: &[Project], page: &Page<'_>) -> String {
                         @for project in projects {
                             tr {
                                 th.app scope="row" { (project.name) }
-                                (cell(project.latest.as_ref(), None, "release", page))
-                                @for (_, deployed) in &project.deploys {
-                                    @let behind = match (&project.latest, deployed) {
-                                        (Some(latest), Some(deployed)) => Some(catapult_core::board::behind(&latest.record, &deployed.record)),
-                                        _ => None,
+                                @for row in project.rows() {
+                                    @let class = match row.kind {
+                                        RowKind::Release => "release",
+                                        RowKind::Deploy => class_of(row.record.is_some(), row.behind),
                                     };
-                                    (cell(deployed.as_ref(), behind, class_of(deployed.is_some(), behind), page))
+                                    @let behind = match row.kind {
+                                        RowKind::Release => None,
+                                        RowKind::Deploy => row.behind,
+                                    };
+                                    (cell(row.record, behind, class, page))
                                 }
                             }
                         }

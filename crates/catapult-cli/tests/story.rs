@@ -82,8 +82,12 @@ fn the_whole_story(production_bucket: bool) {
         "{}",
         two.changelog
     );
-    let web: RecordOut = success(&w.catapult(&["release", "web"]));
+    let digest = w.dir.path().join("digest");
+    std::fs::write(&digest, format!("{image}\n")).unwrap();
+    let web: RecordOut =
+        success(&w.catapult(&["release", "web", "--image-file", digest.to_str().unwrap()]));
     assert_eq!(web.version, 1);
+    assert_eq!(web.image.as_deref(), Some(image.as_str()));
 
     // Errors: one line, exit 1.
     let error = failure(&w.catapult(&["release", "api", "--image", "latest"]));
