@@ -23,6 +23,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use catapult_core::protocol::{self, DEFAULT_REGION};
 use catapult_core::resource::{EnvironmentLayout, Layout, NAME_PLACEHOLDER};
 use catapult_core::store::s3::Connection;
 use serde::Deserialize;
@@ -31,9 +32,6 @@ use crate::error::{Failure, Result};
 
 /// The file's name at the repository's root.
 pub const FILE_NAME: &str = ".catapult.toml";
-
-/// The region when nothing names one.
-const DEFAULT_REGION: &str = "us-east-1";
 
 /// The file, as written.
 #[derive(Debug, Default, Deserialize)]
@@ -184,6 +182,7 @@ fn resolve(
             check_bucket(&format!("[deploy.{name}] s3_bucket"), bucket)?;
         }
         if let Some(key) = &section.deploy_key {
+            check_name(&format!("[deploy.{name}] deploy_key"), key)?;
             if !key.contains(NAME_PLACEHOLDER) {
                 return Err(Failure::new(format!(
                     "invalid configuration {source}: [deploy.{name}] deploy_key {key:?} must hold {NAME_PLACEHOLDER}, which stands for each application's name"
@@ -215,12 +214,21 @@ fn resolve(
         .or_else(|| env("AWS_ENDPOINT_URL_S3"))
         .or_else(|| env("AWS_ENDPOINT_URL"))
         .filter(|endpoint| !endpoint.trim().is_empty());
+    if let Some(endpoint) = &endpoint {
+        protocol::check_endpoint(
+            "the S3 endpoint ([s3] endpoint, AWS_ENDPOINT_URL_S3)",
+            endpoint,
+        )
+        .map_err(Failure::new)?;
+    }
     let region = s3
         .region
         .or_else(|| env("AWS_REGION"))
         .or_else(|| env("AWS_DEFAULT_REGION"))
         .filter(|region| !region.trim().is_empty())
         .unwrap_or_else(|| DEFAULT_REGION.to_owned());
+    protocol::check_region("the region ([s3] region, AWS_REGION)", &region)
+        .map_err(Failure::new)?;
     let mut ca_certs = Vec::new();
     for cert in s3.ca_certs {
         if cert.contains("-----BEGIN") {
@@ -256,32 +264,12 @@ fn resolve(
 }
 
 fn check_bucket(field: &str, bucket: &str) -> Result<()> {
-    if bucket.is_empty()
-        || bucket.len() > 255
-        || bucket.contains('/')
-        || bucket.chars().any(char::is_control)
-    {
-        return Err(Failure::new(format!(
-            "{field}: {bucket:?} is not a bucket name"
-        )));
-    }
-    Ok(())
+    protocol::check_bucket(field, bucket).map_err(Failure::new)
 }
 
-/// An application's or environment's name: what can be part of an object key.
+/// An application's or environment's name, checked as the resource checks `source.name`.
 pub fn check_name(what: &str, name: &str) -> Result<()> {
-    if name.is_empty()
-        || name.len() > 512
-        || name.contains('/')
-        || name.chars().any(char::is_control)
-        || name == "."
-        || name == ".."
-    {
-        return Err(Failure::new(format!(
-            "{what}: {name:?} is not a name (no slash, no control character, at most 512 bytes)"
-        )));
-    }
-    Ok(())
+    protocol::check_name(what, name).map_err(Failure::new)
 }
 
 #[cfg(test)]
@@ -329,6 +317,18 @@ mod tests {
         assert!(err.to_string().contains("bucket"), "{err}");
         let err = load_text("[release]\ns3_bucket = \"r\"\n[s3]\nendpiont = \"x\"\n").unwrap_err();
         assert!(err.to_string().contains("endpiont"), "{err}");
+    }
+
+    #[test]
+    fn the_store_is_checked_as_the_resource_checks_its_source() {
+        let err = load_text("[release]\ns3_bucket = \"r\"\n[s3]\nendpoint = \"minio:9000\"\n")
+            .unwrap_err();
+        assert!(err.to_string().contains("not a URL"), "{err}");
+        let err =
+            load_text("[release]\ns3_bucket = \"r\"\n[s3]\nregion = \"EU West\"\n").unwrap_err();
+        assert!(err.to_string().contains("not a region"), "{err}");
+        let err = load_text("[release]\ns3_bucket = \"r\\n\"\n").unwrap_err();
+        assert!(err.to_string().contains("s3_bucket"), "{err}");
     }
 
     #[test]
