@@ -77,6 +77,9 @@ pub struct Config {
     pub connection: Connection,
     /// Where the configuration came from, for messages.
     pub source: String,
+    /// Whether the file or the environment named the region (else the profile's, if any, is
+    /// used, and then the default).
+    pub region_named: bool,
 }
 
 /// The process environment, read through a function so that tests can give their own.
@@ -221,12 +224,13 @@ fn resolve(
         )
         .map_err(Failure::new)?;
     }
-    let region = s3
+    let named_region = s3
         .region
         .or_else(|| env("AWS_REGION"))
         .or_else(|| env("AWS_DEFAULT_REGION"))
-        .filter(|region| !region.trim().is_empty())
-        .unwrap_or_else(|| DEFAULT_REGION.to_owned());
+        .filter(|region| !region.trim().is_empty());
+    let region_named = named_region.is_some();
+    let region = named_region.unwrap_or_else(|| DEFAULT_REGION.to_owned());
     protocol::check_region("the region ([s3] region, AWS_REGION)", &region)
         .map_err(Failure::new)?;
     let mut ca_certs = Vec::new();
@@ -260,6 +264,7 @@ fn resolve(
             profile: None,
         },
         source,
+        region_named,
     })
 }
 

@@ -7,6 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use catapult_core::store::s3::profile_region;
 use clap::{CommandFactory, Parser};
 
 mod cache;
@@ -133,9 +134,17 @@ fn run(cli: Cli) -> Result<()> {
         .map_err(|err| Failure::new(format!("cannot start the async runtime: {err}")))?;
     runtime.block_on(async {
         let mut connection = config.connection.clone();
+        let profile = credentials::profile(global.profile.as_deref());
+        if !config.region_named {
+            if let Some(region) = profile_region(profile.as_deref()).await {
+                catapult_core::protocol::check_region("the profile's region", &region)
+                    .map_err(Failure::new)?;
+                connection.region = region;
+            }
+        }
         credentials::apply(
             &mut connection,
-            credentials::profile(global.profile.as_deref()),
+            profile,
             global.mfa_device.clone(),
             cache_dir.as_deref(),
         )

@@ -366,3 +366,25 @@ fn an_mfa_session_is_asked_for_once_and_then_kept() {
         assert!(!String::from_utf8_lossy(printed).contains("session-token"));
     }
 }
+
+#[test]
+fn a_profile_gives_its_region_when_nothing_else_does() {
+    let workspace = Workspace::new("[release]\ns3_bucket = \"releases\"\n");
+    let aws = workspace.home().join(".aws");
+    std::fs::create_dir_all(&aws).unwrap();
+    std::fs::write(aws.join("config"), "[profile ops]\nregion = Ireland\n").unwrap();
+    let output = workspace
+        .command(&["status", "--profile", "ops"])
+        .env_remove("AWS_REGION")
+        .output()
+        .unwrap();
+    let error = failure(&output);
+    assert!(error.contains("profile's region \"Ireland\""), "{error}");
+    // A region in the environment wins over the profile's.
+    let output = workspace
+        .command(&["status", "--profile", "ops"])
+        .output()
+        .unwrap();
+    let error = failure(&output);
+    assert!(!error.contains("Ireland"), "{error}");
+}

@@ -269,6 +269,21 @@ pub async fn mfa_session(
     })
 }
 
+/// The region the shared AWS configuration gives `profile` (or the default profile), if any:
+/// where a person's tools find it when nothing else names one.
+pub async fn profile_region(profile: Option<&str>) -> Option<String> {
+    use aws_config::meta::region::ProvideRegion;
+    let mut provider = aws_config::profile::ProfileFileRegionProvider::builder();
+    if let Some(profile) = profile {
+        provider = provider.profile_name(profile);
+    }
+    provider
+        .build()
+        .region()
+        .await
+        .map(|region| region.to_string())
+}
+
 /// How errors name a store: its endpoint, or AWS S3 and the region.
 pub fn store_name(connection: &Connection) -> String {
     match &connection.endpoint {
