@@ -6,7 +6,7 @@
 //! |---|---|
 //! | `source.is_deploy: true` | a deploy resource; `environment` defaults to `staging` |
 //! | `source.is_deploy: false` | a release resource (an `environment` beside it is an error) |
-//! | `source.has_image: false` | releases carry no image (`image: null`); an image param is an error |
+//! | `source.has_image: false` | releases carry no image (`image: null`); an image param is an error; accepted and without effect on a deploy resource (a deploy copies its release's image), whose `source` often shares a YAML anchor with the release resource's |
 //! | `source.aws_access_key_id`, `aws_secret_access_key`, `aws_session_token` | `access_key_id`, … |
 //! | `source.region_name`, `use_path_style`, `aws_role_arn` (s3-resource's) | `region`, `path_style`, `role_arn` |
 //! | `params.image_id` | `params.image` |
