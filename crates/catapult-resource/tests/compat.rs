@@ -271,6 +271,70 @@ fn promotes_from_a_get_of_an_old_staging_deploy() {
 }
 
 #[test]
+fn promotes_what_staging_ran_when_its_number_was_given_again() {
+    let layout = OldLayout::new();
+    let (build, commits) = build_with(4);
+    // Staging ran release 2; then the old CLI's `--version 2` gave its number to another commit.
+    for (n, commit) in [(1, 0), (2, 1)] {
+        layout
+            .releases
+            .put(APP, old(n, &commits[commit]).to_string());
+    }
+    let deploy = layout.staging.put(APP, old(2, &commits[1]).to_string());
+    for (n, commit) in [(3, 2), (2, 3)] {
+        layout
+            .releases
+            .put(APP, old(n, &commits[commit]).to_string());
+    }
+
+    let fetched = build.path().join("staging");
+    success::<StepOutput>(&get_into(
+        &layout.staging_source(),
+        json!({"version": "2", "deploy": deploy}),
+        &fetched,
+    ));
+    let production = layout.production_source(json!({
+        "require_deployed_to": [{"environment": "staging", "deploy_bucket": layout.staging.name}],
+    }));
+    let output: StepOutput = success(&put(
+        &production,
+        json!({"release": "staging"}),
+        build.path(),
+    ));
+    assert_eq!(output.version.version, "2");
+    let record = &layout.production.history(APP)[0].1;
+    assert_eq!(record["commit"], json!(commits[1]), "what staging ran");
+
+    // The newest release numbered 2 never reached staging: the gate refuses it.
+    let error = failure(&put(&production, json!({"version": 2}), build.path()));
+    assert!(
+        error.contains("has not been deployed to \"staging\""),
+        "{error}"
+    );
+
+    // A staging deploy of a commit no release numbered 2 has names no release.
+    let stray = layout.staging.put(APP, old(2, &commits[0]).to_string());
+    let fetched = build.path().join("stray");
+    success::<StepOutput>(&get_into(
+        &layout.staging_source(),
+        json!({"version": "2", "deploy": stray}),
+        &fetched,
+    ));
+    let before = layout.production.history(APP);
+    let error = failure(&put(&production, json!({"release": "stray"}), build.path()));
+    assert_eq!(
+        error,
+        format!(
+            "error: invalid params: the release named is release 2 at commit {}, but release 2 in s3://{}/app is commit {}",
+            &commits[0][..7],
+            layout.releases.name,
+            &commits[3][..7]
+        )
+    );
+    assert_eq!(layout.production.history(APP), before);
+}
+
+#[test]
 fn a_null_author_is_checked_fetched_and_released_over() {
     let layout = OldLayout::new();
     let (mut build, commits) = build_with(2);
