@@ -377,7 +377,7 @@ fn a_null_author_is_checked_fetched_and_released_over() {
     assert_eq!(output.version.version, "2");
     assert_eq!(output.metadata("author"), Some("unknown"));
     let versions: Vec<Version> = success(&common::check(&layout.staging_source(), None));
-    assert_eq!(versions, [output.version.clone()]);
+    assert_eq!(versions, std::slice::from_ref(&output.version));
     let destination = tempfile::tempdir().unwrap();
     success::<StepOutput>(&get_into(
         &layout.staging_source(),
