@@ -250,13 +250,17 @@ impl BuildDir {
                 Component::RootDir | Component::Prefix(_) => return Err(outside()),
             }
         }
+        // The real path, symlinks followed; for a path that does not exist (yet), that of its
+        // nearest existing ancestor, so that a symlink cannot lead a missing file outside.
         let joined = self.root.join(path);
-        match joined.canonicalize() {
-            Ok(real) if real.starts_with(&self.root) => Ok(real),
-            Ok(_) => Err(outside()),
-            // A missing path: the caller's own error names it.
-            Err(_) => Ok(joined),
+        let existing = joined
+            .ancestors()
+            .find_map(|ancestor| ancestor.canonicalize().ok())
+            .ok_or_else(outside)?;
+        if !existing.starts_with(&self.root) {
+            return Err(outside());
         }
+        Ok(joined.canonicalize().unwrap_or(joined))
     }
 
     /// The file `relative` names, if there is one (`None`: it names no file, and is a value).
@@ -351,6 +355,14 @@ fn fetched_release(app: &App, directory: &Path) -> Result<ReleaseChoice> {
             path.display()
         ))
     })?;
+    for (field, value) in [
+        ("version_id", &fetched.version_id),
+        ("commit", &fetched.commit),
+        ("name", &fetched.name),
+    ] {
+        check_text(&format!("{}'s {field}", path.display()), value, 1024)
+            .map_err(|reason| Error::InvalidParams(format!("params.release: {reason}")))?;
+    }
     if fetched.name != app.name {
         return Err(Error::InvalidParams(format!(
             "params.release: {} is a release of {:?}, not of {:?}",

@@ -598,6 +598,51 @@ mod tests {
         assert_eq!(versioning_in_body(b"\xff\xfe"), None);
     }
 
+    /// A store at an address where nothing listens, trying each request once.
+    fn unreachable_store() -> S3Store {
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url("http://127.0.0.1:1")
+            .force_path_style(true)
+            .credentials_provider(Credentials::new("k", "s", None, None, "tests"))
+            .retry_config(RetryConfig::disabled())
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .build();
+        S3Store {
+            client: Client::from_conf(config),
+            name: "the S3 store at http://127.0.0.1:1".into(),
+            custom_endpoint: true,
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+        /// Whatever names pass validation, building a request never panics (the SDK panics on
+        /// a URI past its limit, or a header it cannot send): each call ends in a store error.
+        #[test]
+        fn any_accepted_name_makes_a_request_that_ends_in_an_error(
+            bucket in "[a-z0-9.-]{1,63}",
+            key in "\\PC{1,300}",
+            version_id in "\\PC{1,300}",
+            write_id in "[0-9a-f]{32}",
+        ) {
+            proptest::prop_assume!(crate::protocol::check_text("key", &key, 1024).is_ok());
+            proptest::prop_assume!(crate::protocol::check_text("id", &version_id, 1024).is_ok());
+            let store = unreachable_store();
+            let at = Location::new(&bucket, &key);
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async {
+                let cursor = PageCursor { key_marker: key.clone(), version_id_marker: version_id.clone() };
+                assert!(store.list_versions(&at, 16, Some(&cursor)).await.is_err());
+                assert!(store.get_version(&at, &version_id).await.is_err());
+                let condition = WriteCondition::Matches(format!("\"{version_id}\""));
+                assert!(store.put(&at, b"{}".to_vec(), &condition, &write_id).await.is_err());
+                assert!(store.versioning(&bucket).await.is_err());
+            });
+        }
+    }
+
     #[test]
     fn names_a_custom_store_by_its_endpoint() {
         let mut connection = Connection {
