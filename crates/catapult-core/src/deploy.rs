@@ -240,29 +240,34 @@ pub async fn chosen_release<S: RecordStore>(
         },
         ReleaseChoice::Number { version, commit } => {
             // Numbers may go down and up again in histories the older tool wrote (its
-            // `--version`): the newest record with the number is the one, wherever it is.
+            // `--version`): the newest record with the number (and the commit, when one is
+            // named) is the one, wherever it is.
+            let mut other_commit = None;
             let found = releases
                 .find(None, |stored| {
-                    if stored.record.version == *version {
-                        Judgement::Found
-                    } else {
-                        Judgement::Continue
+                    if stored.record.version != *version {
+                        return Judgement::Continue;
                     }
+                    if commit
+                        .as_ref()
+                        .is_none_or(|commit| *commit == stored.record.commit)
+                    {
+                        return Judgement::Found;
+                    }
+                    other_commit.get_or_insert_with(|| stored.record.commit.clone());
+                    Judgement::Continue
                 })
-                .await?
-                .ok_or_else(|| not_found(format!("release {version}")))?;
-            if let Some(commit) = commit
-                .as_ref()
-                .filter(|commit| **commit != found.record.commit)
-            {
-                return Err(Error::InvalidParams(format!(
+                .await?;
+            match (found, commit, other_commit) {
+                (Some(found), _, _) => Ok(found),
+                (None, Some(commit), Some(other_commit)) => Err(Error::InvalidParams(format!(
                     "the release named is release {version} at commit {}, but release {version} in {} is commit {}",
                     short(commit),
                     app.releases,
-                    short(&found.record.commit)
-                )));
+                    short(&other_commit)
+                ))),
+                (None, _, _) => Err(not_found(format!("release {version}"))),
             }
-            Ok(found)
         }
         ReleaseChoice::Latest => releases
             .head()
