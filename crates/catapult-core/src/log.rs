@@ -371,7 +371,7 @@ impl<'a, S: RecordStore> RecordLog<'a, S> {
                     }
                     why = "another writer changed it first each time".into();
                 }
-                StoreErrorKind::Transient(_) => {
+                StoreErrorKind::Transient(_) | StoreErrorKind::Unavailable(_) => {
                     tracing::warn!(
                         "the outcome of a write is unknown ({failure}); looking for it in the history"
                     );
