@@ -276,3 +276,120 @@ pub async fn chosen_release<S: RecordStore>(
             .ok_or_else(|| not_found("release".into())),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::location::Location;
+    use crate::store::faults::{Fault, FaultKind, FaultyStore};
+    use crate::store::memory::{MemoryStore, Quirks};
+    use crate::store::{Operation, StoreErrorKind, Versioning};
+
+    fn app() -> App {
+        App {
+            name: "app".into(),
+            releases: Location::new("releases", "app"),
+        }
+    }
+
+    fn staging() -> Environment {
+        Environment {
+            place: app().deploys_to("staging", None, None),
+            require_deployed_to: Vec::new(),
+        }
+    }
+
+    fn release(version: u64) -> Record {
+        Record {
+            version,
+            commit: format!("{version:0>40}"),
+            image: None,
+            author: Some("dev@example.com".into()),
+            changelog: String::new(),
+            commits: Vec::new(),
+            timestamp: "2026-11-21T10:00:00Z".into(),
+            rollback: false,
+            action_type: Some("automated".into()),
+            environment: None,
+            build: None,
+        }
+    }
+
+    fn plan(build_id: &str) -> DeployPlan {
+        DeployPlan {
+            release: ReleaseChoice::Latest,
+            checkout: None,
+            allow_rollback: false,
+            action_type: "automated",
+            build: Some(BuildInfo {
+                id: build_id.into(),
+                team: None,
+                pipeline: None,
+                job: None,
+                name: None,
+                url: None,
+            }),
+        }
+    }
+
+    fn store(faults: Vec<Fault>) -> FaultyStore<MemoryStore> {
+        let store = MemoryStore::new(Quirks::default());
+        store.create_bucket("releases", Versioning::Enabled);
+        store.put_unconditionally(&app().releases, &release(1).to_json());
+        FaultyStore::new(store, faults)
+    }
+
+    fn deploys(store: &FaultyStore<MemoryStore>) -> usize {
+        store.inner().versions(staging().deploys()).len()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_deploy_whose_answer_was_lost_after_it_landed_is_recorded_once() {
+        for lost in [
+            StoreErrorKind::Transient("connection reset by peer".into()),
+            StoreErrorKind::Unavailable("HTTP 503".into()),
+            StoreErrorKind::PreconditionFailed,
+        ] {
+            let store = store(vec![Fault::on(
+                Operation::Put,
+                1,
+                FaultKind::LoseAnswer(lost.clone()),
+            )]);
+            let outcome = deploy(&store, &app(), &staging(), &plan("7"), Mode::Write)
+                .await
+                .unwrap();
+            assert!(outcome.written, "{lost:?}");
+            assert_eq!(deploys(&store), 1, "{lost:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_in_the_same_build_writes_nothing_and_another_build_deploys_again() {
+        let store = store(vec![]);
+        let first = deploy(&store, &app(), &staging(), &plan("7"), Mode::Write)
+            .await
+            .unwrap();
+        let retried = deploy(&store, &app(), &staging(), &plan("7"), Mode::Write)
+            .await
+            .unwrap();
+        assert!(!retried.written);
+        assert_eq!(retried.version_id, first.version_id);
+        assert_eq!(deploys(&store), 1);
+        let again = deploy(&store, &app(), &staging(), &plan("8"), Mode::Write)
+            .await
+            .unwrap();
+        assert!(again.written);
+        assert_eq!(deploys(&store), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_dry_run_writes_nothing() {
+        let store = store(vec![]);
+        let outcome = deploy(&store, &app(), &staging(), &plan("7"), Mode::DryRun)
+            .await
+            .unwrap();
+        assert_eq!(outcome.version_id, None);
+        assert_eq!(outcome.record.environment.as_deref(), Some("staging"));
+        assert_eq!(store.calls(Operation::Put), 0);
+    }
+}
