@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::git::Checkout;
 use crate::log::{Decision, Head, Judgement, RecordLog};
 use crate::record::{BuildInfo, Record, StoredRecord, format_timestamp};
-use crate::release::{Memo, Mode, Outcome, dry_run, short};
+use crate::release::{Memo, Mode, Outcome, short, write_or_show};
 use crate::resource::{App, Environment, EnvironmentPlace};
 use crate::store::RecordStore;
 
@@ -123,10 +123,7 @@ pub async fn deploy<S: RecordStore>(
             build: plan.build.clone(),
         }))
     };
-    let outcome = match mode {
-        Mode::DryRun => dry_run(&log, decide).await?,
-        Mode::Write => Outcome::from_append(log.append(decide).await?),
-    };
+    let outcome = write_or_show(&log, mode, decide).await?;
     if outcome.written {
         tracing::info!(
             "deployed release {} of {} (commit {}{}) to {name:?} as version {:?} of {}",

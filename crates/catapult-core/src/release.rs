@@ -146,10 +146,7 @@ pub async fn cut_release<S: RecordStore>(
             build: plan.build.clone(),
         }))
     };
-    let outcome = match mode {
-        Mode::DryRun => dry_run(&log, decide).await?,
-        Mode::Write => Outcome::from_append(log.append(decide).await?),
-    };
+    let outcome = write_or_show(&log, mode, decide).await?;
     if outcome.written {
         tracing::info!(
             "released {} {} (commit {}{}) as version {:?} of {}",
@@ -168,11 +165,16 @@ pub async fn cut_release<S: RecordStore>(
     Ok(outcome)
 }
 
-/// What `decide` would make of the head now, without writing.
-pub(crate) async fn dry_run<S: RecordStore>(
+/// Appends what `decide` makes of the head of `log`, or, for a dry run, shows it without
+/// writing.
+pub(crate) async fn write_or_show<S: RecordStore>(
     log: &RecordLog<'_, S>,
+    mode: Mode,
     mut decide: impl AsyncFnMut(&Head) -> Result<Decision<Outcome>>,
 ) -> Result<Outcome> {
+    if mode == Mode::Write {
+        return Ok(Outcome::from_append(log.append(decide).await?));
+    }
     let head = log.head().await?;
     Ok(match decide(&head).await? {
         Decision::Keep(outcome) => outcome,
