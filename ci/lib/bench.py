@@ -6,6 +6,12 @@ present-but-broken `out` or changelog bench, after the summary is printed.
 Run by ci/bench, which builds the binaries, starts the server and exports
 CATAPULT_TEST_ENDPOINT. Requests are counted from the server's own access log (one werkzeug
 line per request) and cross-checked with the binaries' debug logs (one line per S3 call).
+
+ci/bench also starts ci/lib/fault_proxy.py in front of the server (--fault-proxy): the racing
+puts run once more through it, with every nth PutObject's answer lost after the write landed.
+Whatever the faults, each commit must be stored once under a number of its own: a commit stored
+twice, a number taken twice, or a success S3 does not hold fails the run (an `error:` line on
+stderr, exit 1), after the summary is printed.
 """
 
 from __future__ import annotations
@@ -227,19 +233,25 @@ def seed(s3, bucket: str, key: str, count: int) -> list[str]:
     return ids
 
 
-def history(s3, bucket: str, key: str) -> list[dict]:
-    """Every stored version of `key` with its parsed body (None when not JSON), newest first."""
+def history_with_ids(s3, bucket: str, key: str) -> list[tuple[str, dict | None]]:
+    """Every stored version of `key`, newest first: its version id and parsed body (None when
+    not JSON)."""
     versions = []
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=key):
         versions += [v for v in page.get("Versions", []) if v["Key"] == key]
-    records = []
+    stored = []
     for version in versions:
         body = s3.get_object(Bucket=bucket, Key=key, VersionId=version["VersionId"])["Body"].read()
         try:
-            records.append(json.loads(body))
+            stored.append((version["VersionId"], json.loads(body)))
         except ValueError:
-            records.append(None)
-    return records
+            stored.append((version["VersionId"], None))
+    return stored
+
+
+def history(s3, bucket: str, key: str) -> list[dict]:
+    """Every stored version of `key` with its parsed body (None when not JSON), newest first."""
+    return [record for _, record in history_with_ids(s3, bucket, key)]
 
 
 # --- measurements --------------------------------------------------------------------------
@@ -469,6 +481,23 @@ def describe_requests(counted: Counted) -> str:
     return "; ".join(counted.server) or "none"
 
 
+LISTING = re.compile(r"^GET \S*[?&]versions(?:[&=]|\s|$)")
+
+
+def verification_listings(requests: list[str]) -> int:
+    """The ListObjectVersions requests after the last PutObject: the verification of a write to
+    a store other than AWS S3 (section 12 of the product brief)."""
+    last_put = max((i for i, line in enumerate(requests) if line.startswith("PUT ")), default=None)
+    if last_put is None:
+        return 0
+    return sum(1 for line in requests[last_put + 1:] if LISTING.match(line))
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 # --- the scenarios ---------------------------------------------------------------------------
 
 
@@ -486,6 +515,7 @@ class Bench:
         self.strace = strace_flags()
         self.described: set[str] = set()
         self.own_times: dict[str, list[tuple[int, float]]] = {}
+        self.proxy_log = Path(args.fault_proxy_log) if args.fault_proxy_log else None
 
     def source(self, bucket: str, name: str = "app") -> dict:
         return {
@@ -542,11 +572,12 @@ class Bench:
         self.summary.row("check, nothing new: wall time", f"{size} versions, {runs} runs",
                          f"median {ms(wall)}; server's share {ms(share)}", "flat in history length")
         self.own_time_row("check, nothing new", size, "check", request)
-        self.memory_row("check, nothing new", f"{size} versions", peak_rss(self.binaries, "check", request))
+        self.memory_row("check, nothing new", f"{size} versions",
+                        peak_rss(self.binaries, "check", request, runs=self.args.peak_runs))
 
         if self.strace and size == self.args.sizes[0]:
             latency, destinations = startup_latency(self.binaries, "check", request, self.port,
-                                                    self.strace)
+                                                    self.strace, runs=self.args.strace_runs)
             self.startup_row("check", latency, destinations)
 
         # check, five new versions
@@ -568,7 +599,8 @@ class Bench:
                                               self.port, counted.server)
         self.summary.row("check, 5 new: wall time", f"{size} versions, {runs} runs",
                          f"median {ms(wall)}; server's share {ms(share)} (replayed one by one)")
-        self.memory_row("check, 5 new", f"{size} versions", peak_rss(self.binaries, "check", request5))
+        self.memory_row("check, 5 new", f"{size} versions",
+                        peak_rss(self.binaries, "check", request5, runs=self.args.peak_runs))
 
         # in, the latest version
         in_request = {"source": source, "version": latest, "params": {}}
@@ -587,18 +619,21 @@ class Bench:
                          f"median {ms(wall)}; server's share {ms(share)}")
         self.own_time_row("in, latest", size, "in", in_request, self.fresh_dir)
         self.memory_row("in, latest", f"{size} versions",
-                        peak_rss(self.binaries, "in", in_request, self.fresh_dir))
+                        peak_rss(self.binaries, "in", in_request, self.fresh_dir,
+                                 self.args.peak_runs))
         if self.strace and size == self.args.sizes[0]:
             latency, destinations = startup_latency(self.binaries, "in", in_request, self.port,
-                                                    self.strace, self.fresh_dir)
+                                                    self.strace, self.fresh_dir,
+                                                    self.args.strace_runs)
             self.startup_row("in", latency, destinations)
 
     def own_time_row(self, what: str, size: int, name: str, request: dict,
                      directory_factory=None) -> None:
         if self.strace is None:
             return
-        total, own = own_time(self.binaries, name, request, self.strace, directory_factory)
-        self.summary.row(f"{what}: the binary's own time", f"{size} versions, 5 runs under strace",
+        runs = self.args.strace_runs
+        total, own = own_time(self.binaries, name, request, self.strace, directory_factory, runs)
+        self.summary.row(f"{what}: the binary's own time", f"{size} versions, {runs} runs under strace",
                          f"median {ms(own)} not waiting on the server (of {ms(total)} execve to exit)",
                          "flat in history length")
         self.own_times.setdefault(what, []).append((size, own))
@@ -606,7 +641,8 @@ class Bench:
     def memory_row(self, what: str, input_: str, peak_kb: int | None) -> None:
         value = "not measured (no /usr/bin/time)" if peak_kb is None else \
             f"{peak_kb} kB ({peak_kb / 1024:.1f} MiB)"
-        self.summary.row(f"{what}: peak memory", f"{input_}, max RSS, /usr/bin/time -v, 3 runs",
+        self.summary.row(f"{what}: peak memory",
+                         f"{input_}, max RSS, /usr/bin/time -v, {self.args.peak_runs} runs",
                          value, "< 20 MB")
         if peak_kb is not None and peak_kb > 20 * 1024:
             self.summary.anomaly(f"{what} ({input_}): peak RSS {peak_kb} kB > 20 MB")
@@ -614,7 +650,8 @@ class Bench:
     def startup_row(self, name: str, latency: float | None, destinations: set[str]) -> None:
         how = "strace --seccomp-bpf" if "--seccomp-bpf" in self.strace else "strace"
         value = "not measured (no connect seen)" if latency is None else f"median {ms(latency)} (under {how})"
-        self.summary.row(f"{name}: process start to first request", "execve -> connect(), 5 runs",
+        self.summary.row(f"{name}: process start to first request",
+                         f"execve -> connect(), {self.args.strace_runs} runs",
                          value, "< 10 ms")
         others = sorted(d for d in destinations if not d.endswith(f":{self.port}"))
         if others:
@@ -627,6 +664,7 @@ class Bench:
     def binary_sizes(self) -> None:
         for name in ("check", "in", "out"):
             path = self.binaries.path(name)
+            shown = shown_path(path, self.root)
             size = path.stat().st_size
             stripped = ""
             if shutil.which("file"):
@@ -634,37 +672,66 @@ class Bench:
                                              text=True).stdout
                 stripped = ", stripped" if ", stripped" in description else ", NOT stripped"
                 if "NOT" in stripped:
-                    self.summary.anomaly(f"target/release/{name} is not stripped")
-            self.summary.row(f"binary size: {name}", f"target/release/{name}",
+                    self.summary.anomaly(f"{shown} is not stripped")
+            self.summary.row(f"binary size: {name}", shown,
                              f"{size} bytes ({size / 1e6:.2f} MB, {size / 2**20:.2f} MiB){stripped}",
                              "< 10 MB")
             if size > 10 * 10**6:
-                self.summary.anomaly(f"target/release/{name} is {size / 1e6:.2f} MB (> 10 MB)")
+                self.summary.anomaly(f"{shown} is {size / 1e6:.2f} MB (> 10 MB)")
 
     # 3. out
-    def make_repository(self) -> Path:
+    def make_repository(self, count: int = 3) -> tuple[Path, list[str]]:
+        """A build directory holding a checkout `repo` of `count` commits on one branch, and
+        their shas, oldest first."""
         build = Path(tempfile.mkdtemp(dir=self.scratch, prefix="build-"))
         repo = build / "repo"
         repo.mkdir()
         env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(self.scratch),
                "GIT_AUTHOR_DATE": "2026-11-20T10:00:00Z", "GIT_COMMITTER_DATE": "2026-11-20T10:00:00Z"}
 
-        def git(*args):
-            subprocess.run(["git", "-c", "user.name=Bench", "-c", "user.email=bench@example.com",
-                            "-c", "init.defaultBranch=main", *args],
-                           cwd=repo, env=env, check=True, capture_output=True)
+        def git(*args) -> str:
+            return subprocess.run(["git", "-c", "user.name=Bench", "-c", "user.email=bench@example.com",
+                                   "-c", "init.defaultBranch=main", *args],
+                                  cwd=repo, env=env, check=True, capture_output=True,
+                                  text=True).stdout.strip()
 
         git("init", "-q")
-        for number in range(1, 4):
+        shas = []
+        for number in range(1, count + 1):
             (repo / "file.txt").write_text(f"change {number}\n")
             git("add", "file.txt")
             git("commit", "-q", "-m", f"Change {number}")
-        return build
+            shas.append(git("rev-parse", "HEAD"))
+        return build, shas
+
+    def write_row(self, figure: str, input_: str, counted: Counted, label: str,
+                  on_aws: int = 3, why: str = "") -> None:
+        """The S3 requests of one `out` that wrote a record: `on_aws` at most on AWS S3 (3 for a
+        release; a deploy's reads that find its release come on top, `why`), and on a custom
+        endpoint (every one here) one listing more that verifies the write (section 12)."""
+        after_put = verification_listings(counted.server)
+        server, debug = len(counted.server), len(counted.debug)
+        if after_put:
+            split = (f"{server} ({server - after_put} + {after_put} verification listing"
+                     f"{'s' if after_put != 1 else ''}, which AWS S3 itself skips)")
+        else:
+            split = f"{server} (no verification listing)"
+        self.summary.row(figure, input_, f"{split}; debug log: {debug}",
+                         f"<= {on_aws} on AWS S3{why}; {on_aws + 1} with the verification listing "
+                         "of a custom endpoint")
+        log(f"    requests: {describe_requests(counted)}")
+        self.check_requests(counted, label, on_aws + 1, exact=False)
+        if not any(line.startswith("PUT ") for line in counted.server):
+            self.summary.anomaly(f"{label}: no PutObject reached the server: "
+                                 f"{describe_requests(counted)}")
+        elif after_put != 1:
+            self.summary.anomaly(f"{label}: {after_put} listings after the PutObject; a write to a "
+                                 "custom endpoint is verified by exactly one")
 
     def out_figures(self) -> None:
         log("--- out")
         bucket = new_bucket(self.s3, "out")
-        build = self.make_repository()
+        build, _ = self.make_repository()
         source = self.source(bucket)
         request = {"source": source, "params": {"repository": "repo", "force": True}}
 
@@ -679,20 +746,28 @@ class Bench:
             self.summary.broken.append(f"out failed on its first release: {error}")
             self.summary.row("out", "release", f"FAILED: {error}")
             return
-        self.summary.row("out, first release: S3 requests", "empty key, force: true",
-                         requests_figure(counted), "<= 3")
-        log(f"    requests: {describe_requests(counted)}")
-        self.check_requests(counted, "out (first release)", 3, exact=False)
+        self.write_row("out, first release: S3 requests", "empty key, force: true", counted,
+                       "out (first release)")
         numbers = [int(counted.run.json()["version"]["version"])]
 
         # A release over an existing one (If-Match), counted.
         counted = count_requests(self.binaries, self.server_log, "out", request, build)
         expect_success(counted.run, "out (second release)")
         numbers.append(int(counted.run.json()["version"]["version"]))
-        self.summary.row("out, next release: S3 requests", "key with 1 release, force: true",
-                         requests_figure(counted), "<= 3")
+        self.write_row("out, next release: S3 requests", "key with 1 release, force: true",
+                       counted, "out (next release)")
+
+        # The same commit again without force: a retried put, which writes nothing.
+        retry = {"source": source, "params": {"repository": "repo"}}
+        counted = count_requests(self.binaries, self.server_log, "out", retry, build)
+        expect_success(counted.run, "out (the latest release's commit again)")
+        self.summary.row("out, same commit again: S3 requests", "latest release's commit, no force",
+                         requests_figure(counted), "2, writes nothing")
         log(f"    requests: {describe_requests(counted)}")
-        self.check_requests(counted, "out (next release)", 3, exact=False)
+        self.check_requests(counted, "out (same commit, no force)", 2, exact=False)
+        if any(line.startswith("PUT ") for line in counted.server):
+            self.summary.anomaly("out (same commit, no force) wrote: "
+                                 f"{describe_requests(counted)}")
 
         runs = self.args.out_runs
         results = timed(self.binaries, "out", lambda _: request, runs, lambda: build)
@@ -702,24 +777,100 @@ class Bench:
         self.summary.row("out, release: wall time", f"3-commit repo, force: true, {runs} runs",
                          f"median {ms(median_seconds(results))}")
         self.memory_row("out, release", "3-commit repo, force: true",
-                        peak_rss(self.binaries, "out", request, lambda: build))
+                        peak_rss(self.binaries, "out", request, lambda: build, self.args.peak_runs))
         if self.strace:
             latency, destinations = startup_latency(self.binaries, "out", request, self.port,
-                                                    self.strace, lambda: build)
+                                                    self.strace, lambda: build,
+                                                    self.args.strace_runs)
             self.startup_row("out", latency, destinations)
 
-        self.racing_puts(bucket, build)
+        self.deploy_figures(bucket, build, request)
+        self.racing_puts("race", self.endpoint)
+        if self.args.fault_proxy:
+            self.racing_puts("race-lossy", self.args.fault_proxy, lossy=True)
+        else:
+            self.summary.row(f"{self.args.racers} racing puts, answers lost", "through the fault proxy",
+                             "not run (no --fault-proxy)")
 
-    def racing_puts(self, bucket: str, build: Path) -> None:
+    def deploy_figures(self, bucket: str, build: Path, release_request: dict) -> None:
+        """A deploy's S3 requests on the plain path: the first to an environment, a retry by
+        the same build (which writes nothing), the next, and one of a release pinned by a get."""
+        log("--- out, deploys")
+        source = dict(self.source(bucket), environment="staging")
+        latest = {"source": source, "params": {}}
+
+        counted = count_requests(self.binaries, self.server_log, "out", latest, build)
+        if counted.run.code != 0:
+            error = counted.run.error_line()
+            self.summary.broken.append(f"out failed on its first deploy: {error}")
+            self.summary.row("out, first deploy", "latest release", f"FAILED: {error}")
+            return
+        finding = " (3 + the listing and GetObject that find the latest release)"
+        self.write_row("out, first deploy: S3 requests", "latest release, empty deploy key",
+                       counted, "out (first deploy)", 5, finding)
+
+        counted = count_requests(self.binaries, self.server_log, "out", latest, build)
+        expect_success(counted.run, "out (deploy retried by the same build)")
+        self.summary.row("out, deploy retried by its build: S3 requests",
+                         "latest release, deployed by the same build", requests_figure(counted),
+                         "writes nothing (section 12)")
+        log(f"    requests: {describe_requests(counted)}")
+        self.check_requests(counted, "out (deploy retried)", None)
+        if any(line.startswith("PUT ") for line in counted.server):
+            self.summary.anomaly("out: a deploy retried by the same build wrote: "
+                                 f"{describe_requests(counted)}")
+
+        # A new release, then its deploy: the next record on the deploy key.
+        released = expect_success(self.binaries.run("out", release_request, build),
+                                  "out (a release to deploy)").json()["version"]
+        counted = count_requests(self.binaries, self.server_log, "out", latest, build)
+        expect_success(counted.run, "out (next deploy)")
+        self.write_row("out, next deploy: S3 requests", "latest release, key with 1 deploy",
+                       counted, "out (next deploy)", 5, finding)
+        if counted.run.json()["version"]["version"] != released["version"]:
+            self.summary.anomaly(f"out (next deploy) deployed {counted.run.stdout.strip()}, "
+                                 f"not the latest release {released}")
+
+        # A release pinned by a get (its release.json names the exact S3 version).
+        released = expect_success(self.binaries.run("out", release_request, build),
+                                  "out (a release to get)").json()["version"]
+        (build / "release").mkdir()
+        expect_success(self.binaries.run("in", {"source": self.source(bucket),
+                                                "version": released, "params": {}},
+                                         build / "release"), "in (the release to deploy)")
+        pinned = {"source": source, "params": {"release": "release"}}
+        counted = count_requests(self.binaries, self.server_log, "out", pinned, build)
+        expect_success(counted.run, "out (deploy of a release pinned by a get)")
+        self.write_row("out, deploy pinned by a get: S3 requests",
+                       "release: <get's directory>, key with 2 deploys", counted,
+                       "out (deploy pinned by a get)", 4, " (3 + the pinned release's GetObject)")
+
+    def racing_puts(self, key: str, endpoint: str, lossy: bool = False) -> None:
+        """`racers` outs of distinct commits on one fresh key, started together. Through the fault
+        proxy (`lossy`), every nth PutObject's answer is lost after the write landed. Each commit
+        must then be stored exactly once, under distinct numbers: a commit stored twice, a number
+        taken twice or a success that S3 does not hold is a broken run."""
         racers = self.args.racers
-        key = "race"
-        request = json.dumps({"source": self.source(bucket, key),
-                              "params": {"repository": "repo", "force": True}}).encode()
+        bucket = new_bucket(self.s3, "race")
+        build, commits = self.make_repository(racers)
+        nth = self.args.lose_every_nth_put
+        title = (f"{racers} racing puts, every {ordinal(nth)} PutObject answer lost" if lossy
+                 else f"{racers} racing puts")
+        log(f"--- {title}")
+        source = dict(self.source(bucket, key), endpoint=endpoint)
+        if lossy:
+            source["debug"] = True  # one line per S3 call: catapult's own attempts
         processes = {}
         outputs = {}
+        commit_of = {}
         # Each racer starts and blocks reading stdin; closing all the stdins at once is the
-        # starting gun, so they race on S3, not on process start-up.
-        for index in range(racers):
+        # starting gun, so they race on S3, not on process start-up. Older commits than the
+        # latest release are rollbacks, allowed; force makes a write that is not recognised as
+        # its own show up as a second record of its commit.
+        for commit in commits:
+            request = json.dumps({"source": source, "params": {
+                "repository": "repo", "commit": commit, "force": True, "allow_rollback": True,
+            }}).encode()
             stdout = tempfile.TemporaryFile(dir=self.scratch)
             stderr = tempfile.TemporaryFile(dir=self.scratch)
             process = subprocess.Popen([str(self.binaries.path("out")), str(build)],
@@ -728,8 +879,10 @@ class Bench:
             process.stdin.write(request)
             processes[process.pid] = process
             outputs[process.pid] = (stdout, stderr)
+            commit_of[process.pid] = commit
         time.sleep(0.2)  # every racer is up and waiting on stdin
         mark = self.server_log.mark()
+        proxy_mark = self.proxy_log.stat().st_size if lossy and self.proxy_log else 0
         gun = time.perf_counter()
         for process in processes.values():
             process.stdin.close()
@@ -741,49 +894,122 @@ class Bench:
                 latencies[pid] = time.perf_counter() - gun
                 codes[pid] = os.waitstatus_to_exitcode(status)
                 processes[pid].returncode = codes[pid]
-        succeeded, errors, numbers = 0, {}, []
+        duration = max(latencies.values())
+        succeeded, errors = 0, {}
+        printed = {}  # commit -> (number, version_id) the out printed
+        failed_commits = set()
+        recognised = 0
+        own_puts = 0
         for pid, (stdout, stderr) in outputs.items():
             stdout.seek(0)
             stderr.seek(0)
             run = Run(codes[pid], stdout.read().decode(), stderr.read().decode(), latencies[pid])
             stdout.close()
             stderr.close()
+            text = ANSI.sub("", run.stderr)
+            recognised += len(re.findall(r"landed as version", text))
+            own_puts += sum(1 for call in run.debug_s3_calls() if call == "S3 PutObject")
             if run.code == 0:
                 succeeded += 1
-                numbers.append(int(run.json()["version"]["version"]))
+                version = run.json()["version"]
+                printed[commit_of[pid]] = (int(version["version"]), version.get("version_id"))
             else:
+                failed_commits.add(commit_of[pid])
                 errors[run.error_line()] = errors.get(run.error_line(), 0) + 1
+                log(f"    a racer failed (exit {run.code}):\n{text}")
         seen = self.server_log.requests_since(mark)
         statuses: dict[str, int] = {}
         for line in seen:
             status = line.rsplit(" ", 1)[1]
             statuses[status] = statuses.get(status, 0) + 1
-        stored = history(self.s3, bucket, key)
-        stored_numbers = sorted(r.get("version") for r in stored if isinstance(r, dict))
-        distinct = len(set(stored_numbers)) == len(stored_numbers)
+        server_puts = sum(1 for line in seen if line.startswith("PUT "))
+
+        stored = history_with_ids(self.s3, bucket, key)
+        records = [record for _, record in stored if isinstance(record, dict)]
+        stored_numbers = sorted(r.get("version") for r in records)
+        per_commit: dict[str, int] = {}
+        for record in records:
+            per_commit[record.get("commit")] = per_commit.get(record.get("commit"), 0) + 1
+        twice = {commit: n for commit, n in per_commit.items() if n > 1}
+        duplicated = sorted({n for n in stored_numbers if stored_numbers.count(n) > 1})
         consecutive = stored_numbers == list(range(1, len(stored_numbers) + 1))
+        by_id = {version_id: record for version_id, record in stored}
+        lost = [commit for commit, (_, version_id) in printed.items()
+                if not isinstance(by_id.get(version_id), dict)
+                or by_id[version_id].get("commit") != commit]
+        failed_but_stored = sorted(commit[:7] for commit in failed_commits if commit in per_commit)
         values = sorted(latencies.values())
-        self.summary.row(f"{racers} racing puts: succeeded", f"{racers} outs on one fresh key, force: true",
+
+        self.summary.row(f"{title}: succeeded", f"{racers} outs of distinct commits, one fresh key",
                          f"{succeeded}/{racers}" + (f"; failures: {errors}" if errors else ""),
                          "all, or a clear error after bounded retries")
-        self.summary.row(f"{racers} racing puts: records stored", f"key '{key}'",
-                         f"{len(stored)} records, numbers {compact(stored_numbers)}; "
-                         f"distinct: {'yes' if distinct else 'NO'}, "
+        ratio = len(records) / racers
+        self.summary.row(f"{title}: records stored", f"key '{key}', read back with boto3",
+                         f"{len(records)} records for {racers} puts: {ratio:.2f} per put; "
+                         f"most records of one commit: {max(per_commit.values(), default=0)}; "
+                         f"numbers {compact(stored_numbers)}, "
+                         f"distinct: {'yes' if not duplicated else 'NO'}, "
                          f"consecutive from 1: {'yes' if consecutive else 'NO'}",
-                         "distinct, consecutive, one per success")
-        self.summary.row(f"{racers} racing puts: latency", "gate (stdin closed) to exit",
-                         f"median {ms(statistics.median(values))}, worst {ms(values[-1])}")
-        self.summary.row(f"{racers} racing puts: S3 requests", "all racers, server log",
-                         f"{len(seen)} in all, by status: "
+                         "1.00 per put: each commit once, distinct numbers")
+        self.summary.row(f"{title}: duration", "gate (stdin closed) to the last exit",
+                         f"{ms(duration)}; per put: median {ms(statistics.median(values))}, "
+                         f"worst {ms(values[-1])}")
+        self.summary.row(f"{title}: S3 requests", "all racers, server log",
+                         f"{len(seen)} in all, {server_puts} PutObject; by status: "
                          + ", ".join(f"{code}: {n}" for code, n in sorted(statuses.items())),
                          "412s are lost races, retried")
-        if not distinct or not consecutive:
-            self.summary.anomaly(f"racing puts stored numbers {stored_numbers}")
-        if len(stored) != succeeded:
-            self.summary.anomaly(f"racing puts: {succeeded} succeeded but {len(stored)} records stored")
-        if sorted(numbers) != stored_numbers:
-            self.summary.anomaly(f"racing puts: the outs printed {sorted(numbers)}, "
+        if lossy:
+            faults = self.proxy_faults(proxy_mark)
+            landed = sum(1 for line in faults if "the write landed" in line)
+            self.summary.row(f"{title}: faults", f"fault proxy, --lose-every-nth-put {nth}",
+                             f"{len(faults)} answers lost ({landed} of writes that landed, "
+                             f"{len(faults) - landed} of refused ones); {recognised} writes "
+                             f"recognised by their write id; PutObject: {own_puts} sent by catapult "
+                             f"(debug logs), {server_puts} reached the server "
+                             f"({server_puts - own_puts} SDK retries)",
+                             "a write whose answer is lost is never written twice")
+            if not faults:
+                self.summary.anomaly(f"{title}: the fault proxy lost no answer (is it in the path?)")
+
+        problems = []
+        if twice:
+            problems.append("commits stored more than once: " + ", ".join(
+                f"{commit[:7] if commit else commit} x{n}" for commit, n in sorted(twice.items())))
+        if duplicated:
+            problems.append(f"numbers taken more than once: {duplicated} (all: {stored_numbers})")
+        if lost:
+            problems.append("outs reported success for records S3 does not hold: "
+                            + ", ".join(c[:7] for c in lost))
+        for problem in problems:
+            message = f"{title}: {problem}"
+            log(f"error: {message}")
+            self.summary.broken.append(message)
+        if not consecutive and not duplicated:
+            self.summary.anomaly(f"{title}: stored numbers {stored_numbers}, not consecutive from 1")
+        if errors:
+            self.summary.anomaly(f"{title}: {racers - succeeded} of {racers} puts failed: {errors}")
+        if failed_but_stored:
+            # Its write landed, its answer was lost, and it could not find out (section 9: a
+            # failed out writes nothing). A retry of that put then finds its commit released.
+            self.summary.anomaly(f"{title}: outs that failed although their commit is stored "
+                                 f"(their write landed): {', '.join(failed_but_stored)}")
+        if len(records) != succeeded:
+            self.summary.anomaly(f"{title}: {succeeded} succeeded but {len(records)} records stored")
+        printed_numbers = sorted(number for number, _ in printed.values())
+        if printed_numbers != sorted(r.get("version") for r in records
+                                     if r.get("commit") in printed):
+            self.summary.anomaly(f"{title}: the outs printed {printed_numbers}, "
                                  f"S3 holds {stored_numbers}")
+
+    def proxy_faults(self, mark: int) -> list[str]:
+        """The fault proxy's lines about lost answers since `mark`."""
+        if not self.proxy_log:
+            return []
+        time.sleep(0.1)
+        with open(self.proxy_log, "rb") as handle:
+            handle.seek(mark)
+            text = handle.read().decode("utf-8", "replace")
+        return [line for line in text.splitlines() if "lost the answer" in line]
 
     def changelog_bench(self) -> None:
         bench = self.root / "crates/catapult-core/benches/changelog.rs"
@@ -945,7 +1171,12 @@ class Bench:
                     self.history_figures(size)
                 self.flatness()
                 self.out_figures()
-                self.changelog_bench()
+                if self.args.quick:
+                    self.summary.row("changelog over 10,000 commits",
+                                     "cargo bench --bench changelog", "not run (--quick)",
+                                     "< 100 ms")
+                else:
+                    self.changelog_bench()
             if self.args.only in (None, "status"):
                 self.status_figures()
         except BrokenRun as err:
@@ -962,15 +1193,26 @@ class Bench:
             "ListObjectVersions, so its share grows with the history; S3's does not. The binary's "
             "own time is execve to exit_group less the time blocked in epoll_wait, under strace: "
             "the figure that shows whether the binary itself stays flat.",
+            "Every endpoint here is a custom one, so each `out` that writes verifies its write with "
+            "one listing more (section 12); on AWS S3 itself (no endpoint) that listing is skipped.",
+            "Racing puts: distinct commits of one repository, force: true and allow_rollback: true, "
+            "so that a write not recognised as its own would show as a second record of its commit. "
+            "Through the fault proxy every request is forwarded byte for byte (signatures hold); "
+            "every nth PutObject is answered by the server, then its connection is dropped "
+            "without the answer.",
         ]
         if self.args.only in (None, "resource"):
             self.summary.notes += resource_notes
         self.summary.notes += [
             f"Load average (1, 5, 15 min) at the start: {load_before}; at the end: "
             f"{load_average()}; {os.cpu_count()} CPUs. Timings are only as quiet as the machine.",
-            "Peak memory is /usr/bin/time -v's maximum resident set size, the largest of 3 runs.",
+            f"Peak memory is /usr/bin/time -v's maximum resident set size, the largest of "
+            f"{self.args.peak_runs} runs.",
             f"Binaries: {self.args.bin_dir}.",
         ]
+        if self.args.quick:
+            self.summary.notes.append("--quick: fewer runs and shorter histories; the figures "
+                                      "are rougher than a full run's.")
         self.summary.print()
         return 1 if self.summary.broken else 0
 
@@ -1047,6 +1289,15 @@ def anonymous(requests: list[str]) -> str:
     return "; ".join(shapes) or "none"
 
 
+def shown_path(path: Path, root: Path) -> str:
+    """`path` relative to the workspace when it is inside it (target/release/out), else whole
+    (a CARGO_TARGET_DIR elsewhere)."""
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
 def load_average() -> str:
     try:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
@@ -1067,18 +1318,35 @@ def main() -> int:
     parser.add_argument("--root", required=True, help="the workspace root")
     parser.add_argument("--bin-dir", required=True, help="where check, in and out are")
     parser.add_argument("--server-log", required=True, help="the local S3 server's log file")
-    parser.add_argument("--runs", type=int, default=20, help="timed runs of check and in")
-    parser.add_argument("--out-runs", type=int, default=10, help="timed runs of out")
+    parser.add_argument("--quick", action="store_true",
+                        help="a try in a couple of minutes: 3 runs, histories of 10 and 100 "
+                             "versions, no changelog bench (any option given still wins)")
+    parser.add_argument("--runs", type=int, help="timed runs of check and in (default 20)")
+    parser.add_argument("--out-runs", type=int, help="timed runs of out (default 10)")
+    parser.add_argument("--peak-runs", type=int, help="runs under /usr/bin/time (default 3)")
+    parser.add_argument("--strace-runs", type=int, help="runs under strace (default 5)")
     parser.add_argument("--racers", type=int, default=16, help="concurrent outs on one key")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 10_000],
-                        help="history lengths")
+    parser.add_argument("--sizes", type=int, nargs="+",
+                        help="history lengths (default 10 10000)")
+    parser.add_argument("--fault-proxy", metavar="URL",
+                        help="the fault proxy in front of the server (ci/lib/fault_proxy.py): "
+                             "the racing puts run through it too")
+    parser.add_argument("--fault-proxy-log", metavar="FILE", help="the fault proxy's stderr")
+    parser.add_argument("--lose-every-nth-put", type=int, default=3, metavar="N",
+                        help="the fault proxy's rule, for the figures' labels")
     parser.add_argument("--status-projects", type=int, default=50,
                         help="applications on the board of catapult status")
-    parser.add_argument("--status-runs", type=int, default=10,
-                        help="timed runs of catapult status, cold and warm")
+    parser.add_argument("--status-runs", type=int,
+                        help="timed runs of catapult status, cold and warm (default 10)")
     parser.add_argument("--only", choices=["resource", "status"],
                         help="only the resource's figures, or only catapult status's")
     args = parser.parse_args()
+    quick = args.quick
+    for name, full, small in (("runs", 20, 3), ("out_runs", 10, 3), ("peak_runs", 3, 1),
+                              ("strace_runs", 5, 3), ("sizes", [10, 10_000], [10, 100]),
+                              ("status_runs", 10, 3)):
+        if getattr(args, name) is None:
+            setattr(args, name, small if quick else full)
     return Bench(args).main()
 
 

@@ -1,5 +1,6 @@
-# Sourced by ci/demo: how it shows a step as Concourse would (the request in short, stdout
-# pretty-printed, stderr's log lines, the files an `in` wrote) and how it asserts what it saw.
+# Sourced by ci/demo: how it shows a step (one line: the command and what came of it; the whole
+# request, stdout and stderr are kept in the scratch directory, and DEMO_VERBOSE=1 shows them)
+# and how it asserts what it saw (silently, unless DEMO_VERBOSE=1 or a check fails).
 #
 # The caller sets, before using these:
 #   demo_py    a Python 3 (the .venv's: JSON is read with it, not with jq)
@@ -33,20 +34,24 @@ fail() {
   exit 1
 }
 
+verbose() {
+  [ "${DEMO_VERBOSE:-0}" = 1 ]
+}
+
 # expect_eq ACTUAL EXPECTED WHAT
 expect_eq() {
   demo_checks=$((demo_checks + 1))
   if [ "$1" != "$2" ]; then
     fail "$3: expected $(printf '%q' "$2"), got $(printf '%q' "$1")"
   fi
-  printf '  %s✓ %s%s\n' "$c_green" "$3 = $2" "$c_off"
+  if verbose; then printf '  %s✓ %s%s\n' "$c_green" "$3 = $2" "$c_off"; fi
 }
 
 # expect_contains TEXT NEEDLE WHAT
 expect_contains() {
   demo_checks=$((demo_checks + 1))
   case "$1" in
-    *"$2"*) printf '  %s✓ %s%s\n' "$c_green" "$3 contains: $2" "$c_off" ;;
+    *"$2"*) if verbose; then printf '  %s✓ %s%s\n' "$c_green" "$3 contains: $2" "$c_off"; fi ;;
     *) fail "$3: expected it to contain $(printf '%q' "$2"), got $(printf '%q' "$1")" ;;
   esac
 }
@@ -101,10 +106,10 @@ indent() {
 }
 
 # step BIN DIR REQUEST: runs a binary as Concourse does (the request on stdin, DIR as $1 for in
-# and out) and shows what Concourse would. Sets STEP_RC and STEP_OUT, STEP_ERR (files). With
-# DEMO_QUIET=1, shows only the command line.
+# and out) and shows one line: the command, and what came of it. Sets STEP_RC and STEP_OUT,
+# STEP_ERR (files, kept in the scratch directory with the request).
 step() {
-  local bin=$1 dir=$2 request=$3 shown_dir
+  local bin=$1 dir=$2 request=$3 shown_dir outcome
   demo_steps=$((demo_steps + 1))
   local base="$demo_tmp/steps/$demo_steps-$bin"
   mkdir -p "$demo_tmp/steps"
@@ -113,30 +118,26 @@ step() {
   shown_dir=${dir#"$demo_tmp"/}
   local args=()
   [ "$bin" = check ] || args=("$dir")
-  printf '  %s$ %s%s%s\n' "$c_yellow" "$bin" "${args[*]:+ $shown_dir}" "$c_off"
-  if [ "${DEMO_QUIET:-0}" != 1 ]; then
-    printf '  %sstdin:%s  %s\n' "$c_dim" "$c_off" "$(json short "$base.in")"
-  fi
   set +e
   "$demo_bin/$bin" "${args[@]}" <"$base.in" >"$STEP_OUT" 2>"$STEP_ERR"
   STEP_RC=$?
   set -e
   if [ -s "$STEP_OUT" ] && ! json valid "$STEP_OUT"; then
-    cat "$STEP_OUT" | indent
+    indent <"$STEP_OUT"
     fail "$bin printed something other than one JSON value on stdout"
   fi
-  if [ "${DEMO_QUIET:-0}" != 1 ]; then
-    if [ -s "$STEP_OUT" ]; then
-      printf '  %sstdout:%s\n' "$c_dim" "$c_off"
-      json pretty "$STEP_OUT" | indent
-    fi
-    if [ -s "$STEP_ERR" ]; then
-      printf '  %sstderr:%s\n' "$c_dim" "$c_off"
-      indent <"$STEP_ERR"
-    fi
-  fi
   if [ "$STEP_RC" -ne 0 ]; then
-    printf '  %sexit code %s%s\n' "$c_red" "$STEP_RC" "$c_off"
+    outcome="$c_red$(sed -e 's/\x1b\[[0-9;]*m//g' "$STEP_ERR" | grep -m1 '^error: ' || echo "exit $STEP_RC")$c_off"
+  elif [ "$bin" = check ]; then
+    outcome="emitted $(json get "$STEP_OUT" '", ".join("%s (%s…)" % (v["version"], v["version_id"][:8]) for v in d) or "nothing"')"
+  else
+    outcome="$(json get "$STEP_OUT" '"%s %s (%s…)" % ("release" if not any(m["name"] == "environment" for m in d["metadata"]) else "deploy of release", d["version"]["version"], d["version"]["version_id"][:8])')"
+  fi
+  printf '  %s$ %-5s%s%s  →  %s\n' "$c_yellow" "$bin" "${args[*]:+ $shown_dir}" "$c_off" "$outcome"
+  if verbose; then
+    printf '  %sstdin:%s  %s\n' "$c_dim" "$c_off" "$(json short "$base.in")"
+    [ ! -s "$STEP_OUT" ] || json pretty "$STEP_OUT" | indent
+    [ ! -s "$STEP_ERR" ] || indent <"$STEP_ERR"
   fi
 }
 
@@ -144,7 +145,7 @@ step() {
 step_ok() {
   step "$@"
   if [ "$STEP_RC" -ne 0 ]; then
-    [ "${DEMO_QUIET:-0}" != 1 ] || indent <"$STEP_ERR"
+    indent <"$STEP_ERR"
     fail "$1 exited with $STEP_RC"
   fi
   [ -s "$STEP_OUT" ] || fail "$1 printed nothing on stdout"
@@ -160,16 +161,11 @@ step_refused() {
   [ -n "$STEP_ERROR" ] || fail "$1 failed without an 'error: ' line on stderr"
 }
 
-# Shows the files an `in` wrote into DIR: every name, then the short ones and the heads of the
-# long ones.
+# Shows the files an `in` wrote into DIR, in one line, and the values a build reads most.
 show_files() {
-  local dir=$1 name
-  printf '  %sfiles in %s:%s %s\n' "$c_dim" "${dir#"$demo_tmp"/}" "$c_off" "$(cd "$dir" && ls | tr '\n' ' ')"
-  for name in version version_id git-tag commit image-id author environment; do
-    [ -f "$dir/$name" ] && printf '    %-11s %s\n' "$name" "$(cat "$dir/$name")"
-  done
-  printf '    changelog   (first 3 lines)\n'
-  awk 'NR <= 3 { print "      " $0 }' "$dir/changelog"
-  printf '    release.env (first 7 lines)\n'
-  awk 'NR <= 7 { print "      " $0 }' "$dir/release.env"
+  local dir=$1
+  printf '    %sfiles:%s %s\n' "$c_dim" "$c_off" "$(cd "$dir" && ls | tr '\n' ' ')"
+  printf '    %sgit-tag%s %s  %scommit%s %s  %simage-id%s %s\n' \
+    "$c_dim" "$c_off" "$(cat "$dir/git-tag")" "$c_dim" "$c_off" "$(cut -c1-12 "$dir/commit")" \
+    "$c_dim" "$c_off" "$(cut -c1-19 "$dir/image-id")…"
 }

@@ -43,8 +43,10 @@ s3_server_start() {
   local log="${1:-/dev/null}" port
   port=$(s3_server_free_port)
   # The shim makes moto's conditional writes atomic, as S3's are (see its docstring).
+  # In a session of its own, so that Ctrl-C on the script that started it does not kill it
+  # under a running step; the script's EXIT trap stops it by its PID.
   PYTHONPATH="$ci_root/ci/lib/moto-shim${PYTHONPATH:+:$PYTHONPATH}" \
-    "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+    setsid "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
   S3_SERVER_PID=$!
   export CATAPULT_TEST_ENDPOINT="http://127.0.0.1:$port"
   # moto takes any credentials and checks no signature; these are the ones its documentation uses.

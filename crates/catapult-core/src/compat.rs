@@ -6,7 +6,7 @@
 //! |---|---|
 //! | `source.is_deploy: true` | a deploy resource; `environment` defaults to `staging` |
 //! | `source.is_deploy: false` | a release resource (an `environment` beside it is an error) |
-//! | `source.has_image: false` | releases carry no image (`image: null`); an image param is an error |
+//! | `source.has_image: false` | releases carry no image (`image: null`); an image param is an error; accepted and without effect on a deploy resource (a deploy copies its release's image), whose `source` often shares a YAML anchor with the release resource's |
 //! | `source.aws_access_key_id`, `aws_secret_access_key`, `aws_session_token` | `access_key_id`, … |
 //! | `source.region_name`, `use_path_style`, `aws_role_arn` (s3-resource's) | `region`, `path_style`, `role_arn` |
 //! | `params.image_id` | `params.image` |
@@ -69,7 +69,8 @@ pub fn resolve_version(given: &GivenVersion) -> Result<VersionRef, String> {
     }
 }
 
-/// The older resource's `message.json`: a Slack attachment list announcing the record.
+/// The older resource's `message.json`: a Slack attachment list announcing the record, with the
+/// older resource's keys and no other (the changelog is a field).
 pub fn slack_message(name: &str, record: &Record) -> serde_json::Value {
     #[derive(Serialize)]
     struct Field {
@@ -120,6 +121,13 @@ pub fn slack_message(name: &str, record: &Record) -> serde_json::Value {
             short: false,
         });
     }
+    if !record.changelog.is_empty() {
+        fields.push(Field {
+            title: "Changelog",
+            value: record.changelog.clone(),
+            short: false,
+        });
+    }
     let ts = jiff::Timestamp::strptime(
         "%Y-%m-%dT%H:%M:%S%:z",
         record.timestamp.replace('Z', "+00:00"),
@@ -133,7 +141,6 @@ pub fn slack_message(name: &str, record: &Record) -> serde_json::Value {
         "author_name": record.author_or_unknown(),
         "title": format!("{name} {}", record.version),
         "title_link": serde_json::Value::Null,
-        "text": record.changelog,
         "fields": fields,
         "footer": "catapult",
         "ts": ts,
@@ -172,5 +179,38 @@ mod tests {
         );
         assert!(resolve_version(&given("x", None, None)).is_err());
         assert!(resolve_version(&given("0", None, None)).is_err());
+    }
+
+    #[test]
+    fn the_slack_message_has_the_older_resource_keys_and_no_other() {
+        let record = Record::parse(
+            br#"{"version": 3, "commit": "0123456789abcdef", "author": null, "changelog": "x"}"#,
+            None,
+        )
+        .unwrap();
+        let message = slack_message("app", &record);
+        let mut keys: Vec<&str> = message[0]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "author_name",
+                "color",
+                "fallback",
+                "fields",
+                "footer",
+                "pretext",
+                "title",
+                "title_link",
+                "ts"
+            ]
+        );
+        assert_eq!(message[0]["author_name"], "unknown");
+        assert_eq!(message[0]["fields"][2]["title"], "Changelog");
     }
 }

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::git::Checkout;
 use crate::log::{Decision, Head, Judgement, RecordLog};
 use crate::record::{BuildInfo, Record, StoredRecord, format_timestamp};
-use crate::release::{Memo, Mode, Outcome, dry_run, short};
+use crate::release::{Memo, Mode, Outcome, short, write_or_show};
 use crate::resource::{App, Environment, EnvironmentPlace};
 use crate::store::RecordStore;
 
@@ -123,10 +123,7 @@ pub async fn deploy<S: RecordStore>(
             build: plan.build.clone(),
         }))
     };
-    let outcome = match mode {
-        Mode::DryRun => dry_run(&log, decide).await?,
-        Mode::Write => Outcome::from_append(log.append(decide).await?),
-    };
+    let outcome = write_or_show(&log, mode, decide).await?;
     if outcome.written {
         tracing::info!(
             "deployed release {} of {} (commit {}{}) to {name:?} as version {:?} of {}",
@@ -240,34 +237,156 @@ pub async fn chosen_release<S: RecordStore>(
         },
         ReleaseChoice::Number { version, commit } => {
             // Numbers may go down and up again in histories the older tool wrote (its
-            // `--version`): the newest record with the number is the one, wherever it is.
+            // `--version`): the newest record with the number (and the commit, when one is
+            // named) is the one, wherever it is.
+            let mut other_commit = None;
             let found = releases
                 .find(None, |stored| {
-                    if stored.record.version == *version {
-                        Judgement::Found
-                    } else {
-                        Judgement::Continue
+                    if stored.record.version != *version {
+                        return Judgement::Continue;
                     }
+                    if commit
+                        .as_ref()
+                        .is_none_or(|commit| *commit == stored.record.commit)
+                    {
+                        return Judgement::Found;
+                    }
+                    other_commit.get_or_insert_with(|| stored.record.commit.clone());
+                    Judgement::Continue
                 })
-                .await?
-                .ok_or_else(|| not_found(format!("release {version}")))?;
-            if let Some(commit) = commit
-                .as_ref()
-                .filter(|commit| **commit != found.record.commit)
-            {
-                return Err(Error::InvalidParams(format!(
+                .await?;
+            match (found, commit, other_commit) {
+                (Some(found), _, _) => Ok(found),
+                (None, Some(commit), Some(other_commit)) => Err(Error::InvalidParams(format!(
                     "the release named is release {version} at commit {}, but release {version} in {} is commit {}",
                     short(commit),
                     app.releases,
-                    short(&found.record.commit)
-                )));
+                    short(&other_commit)
+                ))),
+                (None, _, _) => Err(not_found(format!("release {version}"))),
             }
-            Ok(found)
         }
         ReleaseChoice::Latest => releases
             .head()
             .await?
             .latest
             .ok_or_else(|| not_found("release".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::location::Location;
+    use crate::store::faults::{Fault, FaultKind, FaultyStore};
+    use crate::store::memory::{MemoryStore, Quirks};
+    use crate::store::{Operation, StoreErrorKind, Versioning};
+
+    fn app() -> App {
+        App {
+            name: "app".into(),
+            releases: Location::new("releases", "app"),
+        }
+    }
+
+    fn staging() -> Environment {
+        Environment {
+            place: app().deploys_to("staging", None, None),
+            require_deployed_to: Vec::new(),
+        }
+    }
+
+    fn release(version: u64) -> Record {
+        Record {
+            version,
+            commit: format!("{version:0>40}"),
+            image: None,
+            author: Some("dev@example.com".into()),
+            changelog: String::new(),
+            commits: Vec::new(),
+            timestamp: "2026-11-21T10:00:00Z".into(),
+            rollback: false,
+            action_type: Some("automated".into()),
+            environment: None,
+            build: None,
+        }
+    }
+
+    fn plan(build_id: &str) -> DeployPlan {
+        DeployPlan {
+            release: ReleaseChoice::Latest,
+            checkout: None,
+            allow_rollback: false,
+            action_type: "automated",
+            build: Some(BuildInfo {
+                id: build_id.into(),
+                team: None,
+                pipeline: None,
+                job: None,
+                name: None,
+                url: None,
+            }),
+        }
+    }
+
+    fn store(faults: Vec<Fault>) -> FaultyStore<MemoryStore> {
+        let store = MemoryStore::new(Quirks::default());
+        store.create_bucket("releases", Versioning::Enabled);
+        store.put_unconditionally(&app().releases, &release(1).to_json());
+        FaultyStore::new(store, faults)
+    }
+
+    fn deploys(store: &FaultyStore<MemoryStore>) -> usize {
+        store.inner().versions(staging().deploys()).len()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_deploy_whose_answer_was_lost_after_it_landed_is_recorded_once() {
+        for lost in [
+            StoreErrorKind::Transient("connection reset by peer".into()),
+            StoreErrorKind::Unavailable("HTTP 503".into()),
+            StoreErrorKind::PreconditionFailed,
+        ] {
+            let store = store(vec![Fault::on(
+                Operation::Put,
+                1,
+                FaultKind::LoseAnswer(lost.clone()),
+            )]);
+            let outcome = deploy(&store, &app(), &staging(), &plan("7"), Mode::Write)
+                .await
+                .unwrap();
+            assert!(outcome.written, "{lost:?}");
+            assert_eq!(deploys(&store), 1, "{lost:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_in_the_same_build_writes_nothing_and_another_build_deploys_again() {
+        let store = store(vec![]);
+        let first = deploy(&store, &app(), &staging(), &plan("7"), Mode::Write)
+            .await
+            .unwrap();
+        let retried = deploy(&store, &app(), &staging(), &plan("7"), Mode::Write)
+            .await
+            .unwrap();
+        assert!(!retried.written);
+        assert_eq!(retried.version_id, first.version_id);
+        assert_eq!(deploys(&store), 1);
+        let again = deploy(&store, &app(), &staging(), &plan("8"), Mode::Write)
+            .await
+            .unwrap();
+        assert!(again.written);
+        assert_eq!(deploys(&store), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_dry_run_writes_nothing() {
+        let store = store(vec![]);
+        let outcome = deploy(&store, &app(), &staging(), &plan("7"), Mode::DryRun)
+            .await
+            .unwrap();
+        assert_eq!(outcome.version_id, None);
+        assert_eq!(outcome.record.environment.as_deref(), Some("staging"));
+        assert_eq!(store.calls(Operation::Put), 0);
     }
 }

@@ -346,48 +346,13 @@ impl<'a, S: RecordStore> RecordLog<'a, S> {
                 Ok(None) => return Err(self.take_back_unversioned_write().await),
                 Err(failure) => failure,
             };
-            match &failure.kind {
-                StoreErrorKind::PreconditionFailed => {
-                    let search = self
-                        .own_write_since(&head, &own_writes)
-                        .await
-                        .map_err(|err| self.outcome_unknown(&own_writes, err))?;
-                    if let Some(stored) = search.found {
-                        tracing::info!(
-                            "this put's write landed as version {:?} although its answer was a 412 (a retried request)",
-                            stored.version_id
-                        );
-                        self.verify(&stored, &head, &condition).await?;
-                        return Ok(Appended::Written(stored));
-                    }
-                    if search.unchanged {
-                        return Err(Error::StoreBroken {
-                            store: self.store.name().to_owned(),
-                            location: self.at.clone(),
-                            broken: format!(
-                                "answered 412 Precondition Failed to PutObject with {condition} although the key has not changed: it does not honour that precondition"
-                            ),
-                        });
-                    }
-                    why = "another writer changed it first each time".into();
-                }
-                StoreErrorKind::Transient(_) => {
+            let refused = match &failure.kind {
+                StoreErrorKind::PreconditionFailed => true,
+                StoreErrorKind::Transient(_) | StoreErrorKind::Unavailable(_) => {
                     tracing::warn!(
                         "the outcome of a write is unknown ({failure}); looking for it in the history"
                     );
-                    let search = self
-                        .own_write_since(&head, &own_writes)
-                        .await
-                        .map_err(|err| self.outcome_unknown(&own_writes, err))?;
-                    if let Some(stored) = search.found {
-                        tracing::info!(
-                            "this put's write had landed as version {:?}",
-                            stored.version_id
-                        );
-                        self.verify(&stored, &head, &condition).await?;
-                        return Ok(Appended::Written(stored));
-                    }
-                    why = format!("the last answer was lost: {failure}");
+                    false
                 }
                 StoreErrorKind::NotImplemented => {
                     return Err(Error::StoreBroken {
@@ -399,7 +364,35 @@ impl<'a, S: RecordStore> RecordLog<'a, S> {
                     });
                 }
                 _ => return Err(failure.into()),
+            };
+            // A 412 may be the SDK's retry of a write that landed, and a lost answer may hide
+            // one: either way, this append's own write ids say.
+            let search = self
+                .own_write_since(&head, &own_writes)
+                .await
+                .map_err(|err| self.outcome_unknown(&own_writes, err))?;
+            if let Some(stored) = search.found {
+                tracing::info!(
+                    "this put's write had landed as version {:?} ({failure})",
+                    stored.version_id
+                );
+                self.verify(&stored, &head, &condition).await?;
+                return Ok(Appended::Written(stored));
             }
+            if refused && search.unchanged {
+                return Err(Error::StoreBroken {
+                    store: self.store.name().to_owned(),
+                    location: self.at.clone(),
+                    broken: format!(
+                        "answered 412 Precondition Failed to PutObject with {condition} although the key has not changed: it does not honour that precondition"
+                    ),
+                });
+            }
+            why = if refused {
+                "another writer changed it first each time".into()
+            } else {
+                format!("the last answer was lost: {failure}")
+            };
             if attempt < MAX_WRITE_ATTEMPTS {
                 wait_before_retry(self.at, attempt).await;
             }

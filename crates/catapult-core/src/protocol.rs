@@ -341,12 +341,6 @@ impl Source {
                 })
             }
         };
-        if self.has_image.is_some() && matches!(resource, Resource::Deploy(_)) {
-            return Err(invalid(
-                "source.has_image is set on a deploy resource: a deploy copies its release's image"
-                    .into(),
-            ));
-        }
 
         let credentials = match (self.access_key_id, self.secret_access_key) {
             (Some(access_key_id), Some(secret_access_key)) => Some(StaticCredentials {

@@ -146,10 +146,7 @@ pub async fn cut_release<S: RecordStore>(
             build: plan.build.clone(),
         }))
     };
-    let outcome = match mode {
-        Mode::DryRun => dry_run(&log, decide).await?,
-        Mode::Write => Outcome::from_append(log.append(decide).await?),
-    };
+    let outcome = write_or_show(&log, mode, decide).await?;
     if outcome.written {
         tracing::info!(
             "released {} {} (commit {}{}) as version {:?} of {}",
@@ -168,11 +165,16 @@ pub async fn cut_release<S: RecordStore>(
     Ok(outcome)
 }
 
-/// What `decide` would make of the head now, without writing.
-pub(crate) async fn dry_run<S: RecordStore>(
+/// Appends what `decide` makes of the head of `log`, or, for a dry run, shows it without
+/// writing.
+pub(crate) async fn write_or_show<S: RecordStore>(
     log: &RecordLog<'_, S>,
+    mode: Mode,
     mut decide: impl AsyncFnMut(&Head) -> Result<Decision<Outcome>>,
 ) -> Result<Outcome> {
+    if mode == Mode::Write {
+        return Ok(Outcome::from_append(log.append(decide).await?));
+    }
     let head = log.head().await?;
     Ok(match decide(&head).await? {
         Decision::Keep(outcome) => outcome,
@@ -288,5 +290,72 @@ mod tests {
             .unwrap();
         }
         assert_eq!(calls, 3);
+    }
+}
+
+#[cfg(test)]
+mod operation_tests {
+    use super::*;
+    use crate::location::Location;
+    use crate::store::faults::{Fault, FaultKind, FaultyStore};
+    use crate::store::memory::{MemoryStore, Quirks};
+    use crate::store::{Operation, StoreErrorKind, Versioning};
+
+    /// A repository with one commit, and a plan releasing it.
+    fn plan(force: bool) -> (tempfile::TempDir, ReleasePlan) {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = git2::Repository::init(dir.path()).unwrap();
+        let signature = git2::Signature::new(
+            "Dev Name",
+            "dev@example.com",
+            &git2::Time::new(1_790_000_000, 0),
+        )
+        .unwrap();
+        let tree = repo
+            .find_tree(repo.index().unwrap().write_tree().unwrap())
+            .unwrap();
+        repo.commit(Some("HEAD"), &signature, &signature, "Start", &tree, &[])
+            .unwrap();
+        let checkout = Checkout::open(dir.path()).unwrap();
+        let commit = checkout.head().unwrap();
+        let plan = ReleasePlan {
+            checkout,
+            commit,
+            image: None,
+            author: "dev@example.com".into(),
+            changelog_paths: Vec::new(),
+            allow_rollback: false,
+            force,
+            action_type: AUTOMATED,
+            build: None,
+        };
+        (dir, plan)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_forced_release_whose_answer_was_lost_is_recorded_once() {
+        let app = App {
+            name: "app".into(),
+            releases: Location::new("releases", "app"),
+        };
+        let memory = MemoryStore::new(Quirks::default());
+        memory.create_bucket("releases", Versioning::Enabled);
+        let store = FaultyStore::new(
+            memory,
+            vec![Fault::on(
+                Operation::Put,
+                2,
+                FaultKind::LoseAnswer(StoreErrorKind::Transient("connection reset".into())),
+            )],
+        );
+        let (_dir, plan) = plan(true);
+        let first = cut_release(&store, &app, &plan, Mode::Write).await.unwrap();
+        assert_eq!(first.record.version, 1);
+        // The same commit again, forced: its answer is lost after it landed.
+        let second = cut_release(&store, &app, &plan, Mode::Write).await.unwrap();
+        assert_eq!(second.record.version, 2);
+        assert!(second.written);
+        assert_eq!(store.inner().versions(&app.releases).len(), 2);
+        assert_eq!(store.calls(Operation::Put), 2);
     }
 }

@@ -408,3 +408,56 @@ fn an_unversioned_bucket_is_refused_before_anything_is_written() {
     );
     assert!(bucket.history("app").is_empty());
 }
+
+#[test]
+fn a_shallow_clone_of_an_older_release_is_a_rollback_the_history_decides() {
+    let bucket = Bucket::versioned();
+    let source = bucket.source("app", json!({}));
+    let mut build = Build::new();
+    build.commit("One");
+    let older = build.commit("Two");
+    build.git(&["tag", "older"]);
+    success::<StepOutput>(&put(&source, json!({"repository": "repo"}), build.path()));
+    build.commit("Three");
+    let newest = build.commit("Four");
+    success::<StepOutput>(&put(&source, json!({"repository": "repo"}), build.path()));
+
+    // A clone of the older release's commit alone: it cannot tell that the latest release's
+    // commit descends from it, but the release history can.
+    let shallow = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", build.repo().display());
+    let clone = std::process::Command::new("git")
+        .args([
+            "clone", "--quiet", "--depth", "1", "--branch", "older", &url, "repo",
+        ])
+        .current_dir(shallow.path())
+        .output()
+        .unwrap();
+    assert!(
+        clone.status.success(),
+        "{}",
+        String::from_utf8_lossy(&clone.stderr)
+    );
+    let before = bucket.history("app");
+
+    let error = failure(&put(&source, json!({"repository": "repo"}), shallow.path()));
+    assert!(
+        error.starts_with(&format!(
+            "error: commit {} is already in release 1 of app (this checkout cannot tell more: the previous release's commit {} is not in this checkout (a shallow clone?)): releasing it would roll back",
+            &older[..7],
+            &newest[..7]
+        )),
+        "{error}"
+    );
+    assert_eq!(bucket.history("app"), before);
+
+    let written: StepOutput = success(&put(
+        &source,
+        json!({"repository": "repo", "allow_rollback": true}),
+        shallow.path(),
+    ));
+    assert_eq!(written.version.version, "3");
+    let (_, record) = latest(&bucket, "app");
+    assert_eq!(record["rollback"], true);
+    assert_eq!(record["commit"], json!(older));
+}

@@ -126,8 +126,8 @@ async fn verification_costs_one_listing_on_stores_other_than_aws() {
 async fn a_lost_answer_after_the_write_landed_writes_once() {
     for lost in [
         reset(),
-        StoreErrorKind::Transient("HTTP 503".into()),
-        StoreErrorKind::Transient("timeout: no answer".into()),
+        StoreErrorKind::Unavailable("HTTP 503".into()),
+        StoreErrorKind::Unavailable("timeout: no answer".into()),
     ] {
         let store = faulty(
             Quirks::default(),

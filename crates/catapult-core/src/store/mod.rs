@@ -179,9 +179,12 @@ pub enum StoreErrorKind {
         /// Its size in bytes.
         size: u64,
     },
-    /// No usable answer: a connection reset, a timeout, a 5xx after the SDK's retries, a body cut
-    /// short. A read may be tried again; a write's outcome is unknown.
+    /// An answer cut short (a reset in the middle of a body), which the SDK does not retry: a
+    /// read may be tried again; a write's outcome is unknown.
     Transient(String),
+    /// No usable answer after the SDK's own retries: a connection refused or reset, a timeout,
+    /// a 5xx. Not worth trying again at once; a write's outcome is unknown.
+    Unavailable(String),
     /// The store answered with an error the caller cannot act on otherwise.
     Failed(String),
 }
@@ -240,7 +243,9 @@ impl fmt::Display for StoreError {
                 f,
                 "S3 {op} on {location} ({store}): the body is {size} bytes, more than the {MAX_RECORD_BYTES} a record may be"
             ),
-            StoreErrorKind::Transient(cause) | StoreErrorKind::Failed(cause) => {
+            StoreErrorKind::Transient(cause)
+            | StoreErrorKind::Unavailable(cause)
+            | StoreErrorKind::Failed(cause) => {
                 write!(f, "S3 {op} on {location} ({store}) failed: {cause}")
             }
         }

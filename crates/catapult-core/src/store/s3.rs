@@ -334,7 +334,7 @@ where
         (Some("AccessDenied" | "AllAccessDisabled"), _) | (_, Some(403)) => {
             StoreErrorKind::AccessDenied
         }
-        (_, Some(status)) if status >= 500 => StoreErrorKind::Transient(match (code, message) {
+        (_, Some(status)) if status >= 500 => StoreErrorKind::Unavailable(match (code, message) {
             (Some(code), Some(message)) => format!("{code}: {message} (HTTP {status})"),
             _ => format!("HTTP {status}"),
         }),
@@ -354,7 +354,7 @@ where
                     " (a store behind a private CA? give its certificate in source.ca_certs)",
                 );
             }
-            StoreErrorKind::Transient(cause)
+            StoreErrorKind::Unavailable(cause)
         }
     }
 }
