@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Bucket, RecordOut, Row, Workspace, failure, success};
+use common::{Bucket, DiffOut, LogOut, RecordOut, Row, Workspace, failure, success};
 
 struct Story {
     workspace: Workspace,
@@ -156,20 +156,42 @@ fn the_whole_story(production_bucket: bool) {
     let third = w.commit("Not released yet");
     let error = failure(&w.catapult(&["find", "api", &third]));
     assert!(error.contains("no release of api"), "{error}");
-    let log: serde_json::Value = success(&w.catapult(&["log", "api", "v1..v2"]));
-    assert_eq!(log["commits"], serde_json::json!([second]));
-    let log: serde_json::Value = success(&w.catapult(&["release.log", "api", "v2..HEAD"]));
-    assert_eq!(log["commits"], serde_json::json!([third]));
+    let log: LogOut = success(&w.catapult(&["log", "api", "v1..v2"]));
+    assert_eq!(
+        (log.from.as_str(), log.to.as_str()),
+        (first.as_str(), second.as_str())
+    );
+    assert_eq!(log.commits, [second.clone()]);
+    assert!(
+        log.changelog.contains("Second feature"),
+        "{}",
+        log.changelog
+    );
+    let log: LogOut = success(&w.catapult(&["release.log", "api", "v2..HEAD"]));
+    assert_eq!(log.commits, [third.clone()]);
     let error = failure(&w.catapult(&["log", "api", "v1"]));
     assert!(error.contains("FROM..TO"), "{error}");
 
     // diff: production runs 2, staging went back to 1.
-    let diff: serde_json::Value = success(&w.catapult(&["diff", "api", "production", "staging"]));
-    assert_eq!(diff["status"], "ships");
-    assert_eq!(diff["releases"].as_array().unwrap().len(), 1);
-    assert_eq!(diff["commits"], serde_json::json!([second]));
-    let diff: serde_json::Value = success(&w.catapult(&["diff", "api", "staging", "production"]));
-    assert_eq!(diff["status"], "ahead");
+    let diff: DiffOut = success(&w.catapult(&["diff", "api", "production", "staging"]));
+    assert_eq!(diff.status, "ships");
+    assert_eq!((diff.from.version, diff.to.version), (Some(2), Some(1)));
+    assert_eq!(diff.releases.len(), 1);
+    assert_eq!(diff.releases[0].version, 2);
+    assert_eq!(diff.commits, [second.clone()]);
+    let diff: DiffOut = success(&w.catapult(&["diff", "api", "staging", "production"]));
+    assert_eq!((diff.status.as_str(), diff.name.as_str()), ("ahead", "api"));
+    // To an environment never deployed to, every release up to it ships.
+    let diff: DiffOut = success(&w.catapult(&["diff", "api", "production", "qa"]));
+    assert_eq!((diff.status.as_str(), diff.to.version), ("ships", None));
+    let shipped: Vec<u64> = diff
+        .releases
+        .iter()
+        .map(|release| release.version)
+        .collect();
+    assert_eq!(shipped, [2, 1]);
+    let error = failure(&w.catapult(&["diff", "web", "production", "staging"]));
+    assert!(error.contains("nothing to promote"), "{error}");
 
     // The board: rows per application and environment, with how far behind.
     let rows: Vec<Row> = success(&w.catapult(&["status"]));

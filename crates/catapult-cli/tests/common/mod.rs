@@ -262,6 +262,38 @@ pub struct Row {
     pub contains: Option<String>,
 }
 
+/// `catapult log`'s answer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogOut {
+    pub name: String,
+    pub from: String,
+    pub to: String,
+    pub commits: Vec<String>,
+    pub changelog: String,
+}
+
+/// One side of `catapult diff`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiffSide {
+    pub environment: String,
+    pub version: Option<u64>,
+    pub commit: Option<String>,
+}
+
+/// `catapult diff`'s answer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiffOut {
+    pub name: String,
+    pub from: DiffSide,
+    pub to: DiffSide,
+    pub status: String,
+    pub releases: Vec<RecordOut>,
+    pub commits: Vec<String>,
+}
+
 /// Decodes a successful run's stdout strictly, failing with its stderr otherwise.
 pub fn success<T: DeserializeOwned>(output: &Output) -> T {
     let stderr = String::from_utf8_lossy(&output.stderr);
