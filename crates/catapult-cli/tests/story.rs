@@ -161,14 +161,14 @@ fn the_whole_story(production_bucket: bool) {
         (log.from.as_str(), log.to.as_str()),
         (first.as_str(), second.as_str())
     );
-    assert_eq!(log.commits, [second.clone()]);
+    assert_eq!(log.commits, std::slice::from_ref(&second));
     assert!(
         log.changelog.contains("Second feature"),
         "{}",
         log.changelog
     );
     let log: LogOut = success(&w.catapult(&["release.log", "api", "v2..HEAD"]));
-    assert_eq!(log.commits, [third.clone()]);
+    assert_eq!(log.commits, std::slice::from_ref(&third));
     let error = failure(&w.catapult(&["log", "api", "v1"]));
     assert!(error.contains("FROM..TO"), "{error}");
 
@@ -178,7 +178,7 @@ fn the_whole_story(production_bucket: bool) {
     assert_eq!((diff.from.version, diff.to.version), (Some(2), Some(1)));
     assert_eq!(diff.releases.len(), 1);
     assert_eq!(diff.releases[0].version, 2);
-    assert_eq!(diff.commits, [second.clone()]);
+    assert_eq!(diff.commits, std::slice::from_ref(&second));
     let diff: DiffOut = success(&w.catapult(&["diff", "api", "staging", "production"]));
     assert_eq!((diff.status.as_str(), diff.name.as_str()), ("ahead", "api"));
     // To an environment never deployed to, every release up to it ships.
