@@ -410,3 +410,51 @@ fn a_profile_gives_its_region_when_nothing_else_does() {
     let error = failure(&output);
     assert!(!error.contains("Ireland"), "{error}");
 }
+
+#[test]
+fn on_a_terminal_release_and_deploy_show_the_record_and_ask_first() {
+    let releases = Bucket::versioned("rel");
+    let mut workspace = Workspace::new(&format!(
+        "[release]\ns3_bucket = \"{}\"\n[deploy.staging]\n",
+        releases.name
+    ));
+    workspace.commit("One");
+    let refused = workspace.on_terminal(&["release", "api"], "n\n");
+    let text = String::from_utf8_lossy(&refused.stdout);
+    assert_eq!(refused.status.code(), Some(1), "{text}");
+    assert!(text.contains("Write release 1 of api? [y/N]"), "{text}");
+    assert!(
+        text.contains("person@example.com"),
+        "the record is shown: {text}"
+    );
+    assert!(
+        text.contains("error: nothing written: not confirmed"),
+        "{text}"
+    );
+    assert_eq!(releases.version_count("api"), 0);
+
+    let accepted = workspace.on_terminal(&["release", "api"], "y\n");
+    let text = String::from_utf8_lossy(&accepted.stdout);
+    assert!(accepted.status.success(), "{text}");
+    assert_eq!(releases.version_count("api"), 1);
+    // A table on a terminal, not JSON.
+    assert!(text.contains("version_id"), "{text}");
+    assert!(!text.contains("\"version_id\""), "{text}");
+
+    let deployed = workspace.on_terminal(&["deploy", "api", "staging"], "y\n");
+    let text = String::from_utf8_lossy(&deployed.stdout);
+    assert!(deployed.status.success(), "{text}");
+    assert!(
+        text.contains("Deploy release 1 of api to staging? [y/N]"),
+        "{text}"
+    );
+    assert_eq!(releases.version_count("deploys/staging/api"), 1);
+
+    // --yes does not ask.
+    workspace.commit("Two");
+    let yes = workspace.on_terminal(&["release", "api", "--yes"], "");
+    let text = String::from_utf8_lossy(&yes.stdout);
+    assert!(yes.status.success(), "{text}");
+    assert!(!text.contains("[y/N]"), "{text}");
+    assert_eq!(releases.version_count("api"), 2);
+}

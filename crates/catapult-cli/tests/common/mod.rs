@@ -223,6 +223,35 @@ impl Workspace {
     }
 }
 
+impl Workspace {
+    /// `catapult` with `args` on a terminal (util-linux `script` gives it a pseudo-terminal),
+    /// `input` typed on it; stdout and stderr come back together.
+    pub fn on_terminal(&self, args: &[&str], input: &str) -> Output {
+        let mut line = String::from(env!("CARGO_BIN_EXE_catapult"));
+        for arg in args {
+            line.push(' ');
+            line.push_str(&format!("'{}'", arg.replace('\'', "'\\''")));
+        }
+        let mut command = Command::new("script");
+        command
+            .args(["--quiet", "--return", "--command", &line, "/dev/null"])
+            .current_dir(self.repo())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.home())
+            .env("XDG_CACHE_HOME", self.cache())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("AWS_ACCESS_KEY_ID", access_key_id())
+            .env("AWS_SECRET_ACCESS_KEY", secret_access_key())
+            .env("AWS_ENDPOINT_URL_S3", endpoint())
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("NO_COLOR", "1")
+            .write_stdin(input.to_owned());
+        command.output().expect("script runs")
+    }
+}
+
 /// A record as `catapult` prints it: the stored fields, `name`, `version_id`, and for deploys
 /// `environment`; `contains` with `history --contains`.
 #[derive(Debug, Clone, Deserialize)]
