@@ -458,3 +458,24 @@ fn on_a_terminal_release_and_deploy_show_the_record_and_ask_first() {
     assert!(!text.contains("[y/N]"), "{text}");
     assert_eq!(releases.version_count("api"), 2);
 }
+
+#[test]
+fn a_cache_that_cannot_be_written_is_a_warning_not_an_error() {
+    let releases = Bucket::versioned("rel");
+    releases.put("api", r#"{"version": 1, "commit": "abc", "author": "a@b"}"#);
+    let workspace = Workspace::new(&format!("[release]\ns3_bucket = \"{}\"\n", releases.name));
+    let not_a_directory = workspace.dir.path().join("cache-file");
+    std::fs::write(&not_a_directory, "").unwrap();
+    let output = workspace
+        .command(&["status"])
+        .env("XDG_CACHE_HOME", &not_a_directory)
+        .output()
+        .unwrap();
+    let rows: Vec<Row> = success(&output);
+    assert_eq!(rows.len(), 1);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("WARN") && stderr.contains("cannot write the cache"),
+        "{stderr}"
+    );
+}
