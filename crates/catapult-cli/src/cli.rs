@@ -38,33 +38,60 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct Global {
     /// Print JSON, even on a terminal.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub json: bool,
 
     /// When to colour the output: auto (a terminal, unless NO_COLOR is set), always, never.
-    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "WHEN",
+        default_value = "auto",
+        hide_possible_values = true
+    )]
     pub color: ColorChoice,
 
     /// The configuration file (default: .catapult.toml at the git repository's root).
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "FILE"
+    )]
     pub config: Option<PathBuf>,
 
     /// The git repository (default: the one the current directory is in, or
     /// $CATAPULT_GIT_REPO).
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "DIR"
+    )]
     pub repository: Option<PathBuf>,
 
     /// The AWS profile to use (default: $AWS_PROFILE, or $CATAPULT_AWS_PROFILE).
-    #[arg(long, global = true, value_name = "PROFILE")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "PROFILE"
+    )]
     pub profile: Option<String>,
 
     /// The ARN of an MFA device: asks for a code once and keeps the session until it expires
     /// (default: $CATAPULT_AWS_MFA_DEVICE).
-    #[arg(long, global = true, value_name = "ARN")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "ARN"
+    )]
     pub mfa_device: Option<String>,
 
     /// Print debug logs on stderr.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = "Global options")]
     pub verbose: bool,
 }
 
