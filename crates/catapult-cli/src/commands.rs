@@ -658,9 +658,9 @@ pub async fn diff(context: &Context, name: &str, from: &str, to: &str) -> Result
                 printer.line(&format!(
                     "\n{} {}  {}  {}",
                     printer.paint(&format!("release {}", record.version), Style::Bold),
-                    record.short_commit(),
-                    record.author_or_unknown(),
-                    record.timestamp
+                    crate::output::clean(record.short_commit()),
+                    crate::output::clean(record.author_or_unknown()),
+                    crate::output::clean(&record.timestamp)
                 ))?;
                 for line in record.changelog.lines() {
                     printer.line(&format!("  {}", crate::output::clean(line)))?;
