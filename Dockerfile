@@ -1,8 +1,10 @@
-# The catapult Concourse resource type: /opt/resource/{check,in,out} on a minimal Debian.
+# The catapult Concourse resource type: /opt/resource/{check,in,out} on a minimal Debian; and the
+# `catapult` command line alone, in an image of its own.
 #
 # Build it (from the repository's root, with BuildKit or podman/buildah):
 #
 #   docker build -t catapult-resource .                  # the resource image
+#   docker build --target cli -t catapult .              # the command line: /usr/local/bin/catapult
 #   docker build --target tests -t catapult-tests .      # also runs the unit tests
 #
 # The base images are build arguments, as in Concourse's own resource types; ci/image-test builds
@@ -31,15 +33,22 @@ COPY crates crates
 # The registry cache is a cache mount: downloaded crates survive rebuilds without landing in a
 # layer. The tests stage mounts the same cache.
 RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
-    cargo build --release --locked -p catapult-resource \
+    cargo build --release --locked -p catapult-resource -p catapult-cli \
     && mkdir -p /out \
-    && cp target/release/check target/release/in target/release/out /out/
+    && cp target/release/check target/release/in target/release/out target/release/catapult /out/
 
 FROM ${base_image} AS resource
 # The CA bundle for TLS to S3 (rustls reads the system's roots), taken from the builder, which has
 # ca-certificates installed: the resource image needs no package manager run.
 COPY --from=builder /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 COPY --from=builder /out/check /out/in /out/out /opt/resource/
+
+# The command line alone: `docker run --rm -e AWS_... catapult status`.
+FROM ${base_image} AS cli
+COPY --from=builder /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+COPY --from=builder /out/catapult /usr/local/bin/catapult
+ENTRYPOINT ["/usr/local/bin/catapult"]
+CMD ["--help"]
 
 # The unit tests (the library's and the binaries' own) and the doc tests, in the builder's
 # environment. Not the integration tests under crates/*/tests: they need a local S3 server

@@ -1038,6 +1038,119 @@ class Bench:
                              value.strip() or line, "< 100 ms")
         self.summary.notes += [f"changelog bench: {line}" for line in output if "median" not in line]
 
+    # --- catapult status: the board ---------------------------------------------------------
+
+    def status_figures(self) -> None:
+        """`catapult status` over PROJECTS applications in 3 environments, each environment in a
+        bucket of its own (the older tool's layout, so that both tools read the same buckets):
+        cold (an empty cache) and warm; beside it, the server's floor (the same GETs, 50 at a
+        time, by a plain HTTP client) and the older tool's `projects.ls`, emulated (see
+        OLD_PROJECTS_LS)."""
+        catapult = self.binaries.path("catapult")
+        if not catapult.exists():
+            self.summary.notes.append(f"{catapult} is not built: catapult status not measured.")
+            return
+        projects, environments = self.args.status_projects, ["staging", "qa", "production"]
+        label = f"{projects} apps x {len(environments)} envs"
+        log(f"--- catapult status: {label}")
+        releases = new_bucket(self.s3, "status")
+        buckets = {env: new_bucket(self.s3, env[:4]) for env in environments}
+        for index in range(projects):
+            name = f"app-{index:03d}"
+            latest = 3 + index % 5
+            for number in range(1, latest + 1):
+                self.s3.put_object(Bucket=releases, Key=name, Body=record_body(number))
+            for offset, env in enumerate(environments):
+                self.s3.put_object(Bucket=buckets[env], Key=name,
+                                   Body=record_body(max(1, latest - offset)))
+        home = self.scratch / "status-home"
+        home.mkdir()
+        config = home / "catapult.toml"
+        config.write_text(f'[release]\ns3_bucket = "{releases}"\n' + "".join(
+            f'[deploy.{env}]\ns3_bucket = "{bucket}"\n' for env, bucket in buckets.items()))
+        environment = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(home),
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+            "AWS_ENDPOINT_URL_S3": self.endpoint,
+            "AWS_REGION": "us-east-1",
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+
+        def run(cache: Path, wrapper: list[str] | None = None) -> Run:
+            argv = list(wrapper or []) + [str(catapult), "status", "--json",
+                                          "--config", str(config)]
+            start = time.perf_counter()
+            process = subprocess.run(argv, cwd=home, capture_output=True, text=True,
+                                     env={**environment, "XDG_CACHE_HOME": str(cache)})
+            seconds = time.perf_counter() - start
+            result = Run(process.returncode, process.stdout, process.stderr, seconds)
+            expect_success(result, "catapult status")
+            rows = result.json()
+            if len(rows) != projects * (1 + len(environments)):
+                raise BrokenRun(f"catapult status printed {len(rows)} rows")
+            return result
+
+        def fresh_cache() -> Path:
+            return Path(tempfile.mkdtemp(dir=self.scratch, prefix="cache-"))
+
+        # Requests, cold then warm, from the server's log.
+        warm_cache = fresh_cache()
+        mark = self.server_log.mark()
+        run(warm_cache)
+        cold_requests = self.server_log.requests_since(mark)
+        mark = self.server_log.mark()
+        run(warm_cache)
+        warm_requests = self.server_log.requests_since(mark)
+        self.summary.row("catapult status: S3 requests, cold", label,
+                         f"{len(cold_requests)} ({shape_counts(cold_requests)})",
+                         "listings + one GET per record")
+        self.summary.row("catapult status: S3 requests, warm", label,
+                         f"{len(warm_requests)} ({shape_counts(warm_requests)})",
+                         f"about one per bucket ({1 + len(environments)})")
+
+        runs = self.args.status_runs
+        cold = statistics.median(run(fresh_cache()).seconds for _ in range(runs))
+        warm = statistics.median(run(warm_cache).seconds for _ in range(runs))
+        gets = [line for line in cold_requests if line.startswith("GET ")
+                and "list-type=2" not in line]
+        floor = statistics.median(parallel_gets(self.port, gets, 50) for _ in range(runs))
+        old = statistics.median(old_projects_ls(self.endpoint, releases, buckets)
+                                for _ in range(max(3, runs // 2)))
+        self.summary.row("catapult status: median wall time, cold", label, ms(cold),
+                         f"within 2x the server's floor ({ms(2 * floor)}): "
+                         + ("met" if cold <= 2 * floor else "NOT met"))
+        self.summary.row("catapult status: median wall time, warm", label, ms(warm),
+                         "under 500 ms: " + ("met" if warm < 0.5 else "NOT met"))
+        self.summary.row("server's floor: the cold run's GETs, 50 at a time", label, ms(floor))
+        self.summary.row("older tool's projects.ls (emulated)", label, ms(old),
+                         f"warm at least 20x faster: {old / warm:.1f}x "
+                         + ("met" if old >= 20 * warm else "NOT met"))
+        if Path("/usr/bin/time").exists():
+            for what, cache in (("cold", fresh_cache), ("warm", lambda: warm_cache)):
+                peaks = []
+                for _ in range(3):
+                    report = self.scratch / f"time-{uuid.uuid4().hex}.txt"
+                    run(cache(), ["/usr/bin/time", "-v", "-o", str(report)])
+                    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)",
+                                      report.read_text())
+                    if match:
+                        peaks.append(int(match.group(1)))
+                if peaks:
+                    peak = max(peaks)
+                    self.summary.row(f"catapult status: peak memory, {what}", label,
+                                     f"{peak / 1024:.1f} MB",
+                                     "under 20 MB: " + ("met" if peak < 20 * 1024 else "NOT met"))
+        self.summary.notes.append(
+            "catapult status: cold runs start from an empty cache directory; warm runs from one "
+            "a previous run filled. The older tool (tessian/catapult, a Python CLI) is not "
+            "installable here: its projects.ls is emulated with boto3 in a Python process of its "
+            "own, doing what it does: one ListObjectsV2 of the release bucket, then for each "
+            "application its latest release and each environment's current deploy, one GetObject "
+            "after the other (OLD_PROJECTS_LS in ci/lib/bench.py).")
+
+
     def flatness(self) -> None:
         for what, points in self.own_times.items():
             points.sort()
@@ -1052,22 +1165,26 @@ class Bench:
             if self.strace is None:
                 self.summary.notes.append("strace is not installed: 'process start to first "
                                           "request' is not measured.")
-            self.binary_sizes()
-            for size in self.args.sizes:
-                self.history_figures(size)
-            self.flatness()
-            self.out_figures()
-            if self.args.quick:
-                self.summary.row("changelog over 10,000 commits", "cargo bench --bench changelog",
-                                 "not run (--quick)", "< 100 ms")
-            else:
-                self.changelog_bench()
+            if self.args.only in (None, "resource"):
+                self.binary_sizes()
+                for size in self.args.sizes:
+                    self.history_figures(size)
+                self.flatness()
+                self.out_figures()
+                if self.args.quick:
+                    self.summary.row("changelog over 10,000 commits",
+                                     "cargo bench --bench changelog", "not run (--quick)",
+                                     "< 100 ms")
+                else:
+                    self.changelog_bench()
+            if self.args.only in (None, "status"):
+                self.status_figures()
         except BrokenRun as err:
             self.summary.broken.append(str(err).splitlines()[0])
             log(f"error: {err}")
         finally:
             shutil.rmtree(self.scratch, ignore_errors=True)
-        self.summary.notes += [
+        resource_notes = [
             "Requests are counted twice: lines the server (moto) logged during one run, and "
             "the 'S3 <Operation>' debug lines the binary wrote with debug: true.",
             "Wall time is spawn to exit, as a Concourse worker sees it, against moto on loopback. "
@@ -1076,10 +1193,6 @@ class Bench:
             "ListObjectVersions, so its share grows with the history; S3's does not. The binary's "
             "own time is execve to exit_group less the time blocked in epoll_wait, under strace: "
             "the figure that shows whether the binary itself stays flat.",
-            f"Load average (1, 5, 15 min) at the start: {load_before}; at the end: "
-            f"{load_average()}; {os.cpu_count()} CPUs. Timings are only as quiet as the machine.",
-            f"Peak memory is /usr/bin/time -v's maximum resident set size, the largest of "
-            f"{self.args.peak_runs} runs.",
             "Every endpoint here is a custom one, so each `out` that writes verifies its write with "
             "one listing more (section 12); on AWS S3 itself (no endpoint) that listing is skipped.",
             "Racing puts: distinct commits of one repository, force: true and allow_rollback: true, "
@@ -1088,11 +1201,82 @@ class Bench:
             "every nth PutObject is answered by the server, then its connection is dropped "
             "without the answer.",
         ]
+        if self.args.only in (None, "resource"):
+            self.summary.notes += resource_notes
+        self.summary.notes += [
+            f"Load average (1, 5, 15 min) at the start: {load_before}; at the end: "
+            f"{load_average()}; {os.cpu_count()} CPUs. Timings are only as quiet as the machine.",
+            f"Peak memory is /usr/bin/time -v's maximum resident set size, the largest of "
+            f"{self.args.peak_runs} runs.",
+            f"Binaries: {self.args.bin_dir}.",
+        ]
         if self.args.quick:
             self.summary.notes.append("--quick: fewer runs and shorter histories; the figures "
                                       "are rougher than a full run's.")
         self.summary.print()
         return 1 if self.summary.broken else 0
+
+
+# The older tool's `projects.ls`, as it reads the buckets (tessian/catapult, catapult/projects.py
+# and release.py): one listing of the release bucket, then, one after the other, each
+# application's current release object and each environment's current deploy object. Run as a
+# Python process of its own, as the older tool is, so its start-up (boto3's import) counts.
+OLD_PROJECTS_LS = r"""
+import json, sys
+import boto3
+from botocore.config import Config
+endpoint, releases, buckets = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                      aws_access_key_id="testing", aws_secret_access_key="testing",
+                      config=Config(s3={"addressing_style": "path"}))
+names = sorted(o["Key"] for o in client.list_objects_v2(Bucket=releases).get("Contents", []))
+rows = []
+for name in names:
+    release = json.loads(client.get_object(Bucket=releases, Key=name)["Body"].read())
+    rows.append((name, "release", release["version"], 0))
+    for env, bucket in buckets.items():
+        deploy = json.loads(client.get_object(Bucket=bucket, Key=name)["Body"].read())
+        rows.append((name, env, deploy["version"], release["version"] - deploy["version"]))
+print(len(rows))
+"""
+
+
+def old_projects_ls(endpoint: str, releases: str, buckets: dict[str, str]) -> float:
+    start = time.perf_counter()
+    process = subprocess.run([sys.executable, "-c", OLD_PROJECTS_LS, endpoint, releases,
+                              json.dumps(buckets)], capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if process.returncode != 0:
+        raise BrokenRun(f"the older tool's projects.ls (emulated): {process.stderr.strip()}")
+    return seconds
+
+
+def parallel_gets(port: int, requests: list[str], at_once: int) -> float:
+    """The same GETs, `at_once` at a time, each on its own connection, by a plain HTTP client:
+    what the server itself takes to serve a board's reads in parallel."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def get(line: str) -> None:
+        target = line.split(" ", 2)[1]
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        connection.request("GET", target)
+        connection.getresponse().read()
+        connection.close()
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=at_once) as pool:
+        list(pool.map(get, requests))
+    return time.perf_counter() - start
+
+
+def shape_counts(requests: list[str]) -> str:
+    """How many of each kind: ListObjectsV2, GetObject."""
+    listings = sum(1 for line in requests if "list-type=2" in line)
+    gets = sum(1 for line in requests if line.startswith("GET ")) - listings
+    others = len(requests) - listings - gets
+    text = f"{listings} ListObjectsV2, {gets} GetObject"
+    return text + (f", {others} other" if others else "")
+
 
 
 def anonymous(requests: list[str]) -> str:
@@ -1150,10 +1334,17 @@ def main() -> int:
     parser.add_argument("--fault-proxy-log", metavar="FILE", help="the fault proxy's stderr")
     parser.add_argument("--lose-every-nth-put", type=int, default=3, metavar="N",
                         help="the fault proxy's rule, for the figures' labels")
+    parser.add_argument("--status-projects", type=int, default=50,
+                        help="applications on the board of catapult status")
+    parser.add_argument("--status-runs", type=int,
+                        help="timed runs of catapult status, cold and warm (default 10)")
+    parser.add_argument("--only", choices=["resource", "status"],
+                        help="only the resource's figures, or only catapult status's")
     args = parser.parse_args()
     quick = args.quick
     for name, full, small in (("runs", 20, 3), ("out_runs", 10, 3), ("peak_runs", 3, 1),
-                              ("strace_runs", 5, 3), ("sizes", [10, 10_000], [10, 100])):
+                              ("strace_runs", 5, 3), ("sizes", [10, 10_000], [10, 100]),
+                              ("status_runs", 10, 3)):
         if getattr(args, name) is None:
             setattr(args, name, small if quick else full)
     return Bench(args).main()

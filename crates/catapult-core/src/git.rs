@@ -209,6 +209,35 @@ impl Checkout {
         }
     }
 
+    /// The email address git's configuration gives for this checkout (`user.email`: the
+    /// repository's own, then the user's and the system's), if any.
+    pub fn configured_email(&self) -> Option<String> {
+        self.repo
+            .config()
+            .ok()?
+            .get_string("user.email")
+            .ok()
+            .filter(|email| !email.trim().is_empty())
+    }
+
+    /// The checkout's directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether the commit `sha` includes the commit `wanted` (is it, or descends from it); `None`
+    /// when the checkout cannot tell (either is not in it, or is not a full sha).
+    pub fn includes(&self, sha: &str, wanted: &str) -> Option<bool> {
+        let commit = parse_full_sha(sha)?;
+        let wanted = parse_full_sha(wanted)?;
+        self.repo.find_commit(commit).ok()?;
+        self.repo.find_commit(wanted).ok()?;
+        if commit == wanted {
+            return Some(true);
+        }
+        self.repo.graph_descendant_of(commit, wanted).ok()
+    }
+
     /// The changelog of the commits in `(previous, new]`: exactly those reachable from `new`
     /// and not from `previous` (`git log previous..new`), merge commits included, newest first
     /// (topological order, then commit time). `previous: None` (no previous release) takes all
@@ -1046,6 +1075,19 @@ mod tests {
             checkout.relation(&sha(2), &t.commit_of(branch)),
             Relation::NotDescendant
         );
+    }
+
+    #[test]
+    fn includes_tells_whether_a_commit_holds_another_or_cannot_tell() {
+        let mut repo = TestRepo::new();
+        let commits = shas(&repo.linear(3));
+        let checkout = repo.checkout();
+        assert_eq!(checkout.includes(&commits[2], &commits[0]), Some(true));
+        assert_eq!(checkout.includes(&commits[1], &commits[1]), Some(true));
+        assert_eq!(checkout.includes(&commits[0], &commits[2]), Some(false));
+        let absent = "0123456789012345678901234567890123456789";
+        assert_eq!(checkout.includes(absent, &commits[0]), None);
+        assert_eq!(checkout.includes(&commits[0], "abc"), None);
     }
 
     #[test]

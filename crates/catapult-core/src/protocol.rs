@@ -215,11 +215,22 @@ fn check_secret(field: &str, value: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Checks a bucket's name as `source.bucket` is checked.
+pub fn check_bucket(field: &str, bucket: &str) -> Result<(), String> {
+    check_text(field, bucket, 255)
+}
+
+/// Checks an application's or environment's name, or an object key, as `source.name` is
+/// checked: not blank, within S3's limit for keys, no control characters.
+pub fn check_name(field: &str, name: &str) -> Result<(), String> {
+    check_text(field, name, MAX_NAME_BYTES)
+}
+
 /// The region when `source` names none.
 pub const DEFAULT_REGION: &str = "us-east-1";
 
 /// Checks a region: S3 regions are lowercase letters, digits and dashes.
-pub(crate) fn check_region(field: &str, region: &str) -> Result<(), String> {
+pub fn check_region(field: &str, region: &str) -> Result<(), String> {
     check_text(field, region, 64)?;
     if !region
         .bytes()
@@ -233,7 +244,7 @@ pub(crate) fn check_region(field: &str, region: &str) -> Result<(), String> {
 }
 
 /// Checks an endpoint URL.
-pub(crate) fn check_endpoint(field: &str, endpoint: &str) -> Result<(), String> {
+pub fn check_endpoint(field: &str, endpoint: &str) -> Result<(), String> {
     check_text(field, endpoint, 2048)?;
     if !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
         || endpoint.contains(char::is_whitespace)

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::{
-    Location, Operation, PageCursor, RecordStore, StoreError, StoreErrorKind, StoredObject,
-    VersionPage, Versioning, WriteCondition,
+    ListedKey, Location, Operation, PageCursor, RecordStore, StoreError, StoreErrorKind,
+    StoredObject, VersionPage, Versioning, WriteCondition,
 };
 
 /// What happens to a call that a [`Fault`] hits.
@@ -196,6 +196,21 @@ impl<S: RecordStore> RecordStore for FaultyStore<S> {
         let at = Location::new(bucket, "");
         self.faulty(Operation::GetVersioning, &at, async || {
             self.inner.versioning(bucket).await
+        })
+        .await
+    }
+
+    async fn list_keys(&self, bucket: &str, prefix: &str) -> Result<Vec<ListedKey>, StoreError> {
+        let at = Location::new(bucket, prefix);
+        self.faulty(Operation::ListKeys, &at, async || {
+            self.inner.list_keys(bucket, prefix).await
+        })
+        .await
+    }
+
+    async fn get_current(&self, at: &Location) -> Result<StoredObject, StoreError> {
+        self.faulty(Operation::GetCurrent, at, async || {
+            self.inner.get_current(at).await
         })
         .await
     }

@@ -12,8 +12,8 @@ use std::sync::Mutex;
 use jiff::Timestamp;
 
 use super::{
-    ListedVersion, Location, MAX_RECORD_BYTES, NULL_VERSION_ID, Operation, PageCursor, RecordStore,
-    StoreError, StoreErrorKind, StoredObject, VersionPage, Versioning, WriteCondition,
+    ListedKey, ListedVersion, Location, MAX_RECORD_BYTES, NULL_VERSION_ID, Operation, PageCursor,
+    RecordStore, StoreError, StoreErrorKind, StoredObject, VersionPage, Versioning, WriteCondition,
 };
 
 /// How the store misbehaves. The default is S3's behaviour.
@@ -375,6 +375,50 @@ impl RecordStore for MemoryStore {
             .get(bucket)
             .map(|bucket| bucket.versioning)
             .ok_or_else(|| self.error(Operation::GetVersioning, &at, StoreErrorKind::NoSuchBucket))
+    }
+
+    async fn list_keys(&self, bucket: &str, prefix: &str) -> Result<Vec<ListedKey>, StoreError> {
+        let at = Location::new(bucket, prefix);
+        let state = self.state();
+        let found = state
+            .buckets
+            .get(bucket)
+            .ok_or_else(|| self.error(Operation::ListKeys, &at, StoreErrorKind::NoSuchBucket))?;
+        Ok(found
+            .keys
+            .range(prefix.to_owned()..)
+            .take_while(|(key, _)| key.starts_with(prefix))
+            .filter_map(|(key, entries)| match entries.last() {
+                Some(Entry::Version(object)) => Some(ListedKey {
+                    key: key.clone(),
+                    etag: object.etag.clone().unwrap_or_default(),
+                }),
+                _ => None,
+            })
+            .collect())
+    }
+
+    async fn get_current(&self, at: &Location) -> Result<StoredObject, StoreError> {
+        let version_id = {
+            let state = self.state();
+            let bucket = state.buckets.get(&at.bucket).ok_or_else(|| {
+                self.error(Operation::GetCurrent, at, StoreErrorKind::NoSuchBucket)
+            })?;
+            match bucket.keys.get(&at.key).and_then(|entries| entries.last()) {
+                Some(Entry::Version(object)) => object.version_id.clone(),
+                _ => {
+                    return Err(self.error(
+                        Operation::GetCurrent,
+                        at,
+                        StoreErrorKind::NoSuchVersion,
+                    ));
+                }
+            }
+        };
+        self.get_version(at, &version_id).await.map_err(|mut err| {
+            err.operation = Operation::GetCurrent;
+            err
+        })
     }
 
     async fn delete_version(&self, at: &Location, version_id: &str) -> Result<(), StoreError> {

@@ -34,6 +34,15 @@ pub struct ListedVersion {
     pub etag: Option<String>,
 }
 
+/// One key of a bucket and its current version's ETag, as ListObjectsV2 tells them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedKey {
+    /// The object key.
+    pub key: String,
+    /// The ETag of its current version: it changes whenever a record is written there.
+    pub etag: String,
+}
+
 /// One page of a key's versions, in the store's list order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VersionPage {
@@ -116,6 +125,10 @@ pub enum Operation {
     GetVersioning,
     /// DeleteObject with a VersionId.
     DeleteVersion,
+    /// ListObjectsV2: the keys of a bucket under a prefix.
+    ListKeys,
+    /// GetObject without a VersionId: a key's current version.
+    GetCurrent,
 }
 
 impl Operation {
@@ -127,6 +140,8 @@ impl Operation {
             Operation::Put => "PutObject",
             Operation::GetVersioning => "GetBucketVersioning",
             Operation::DeleteVersion => "DeleteObject",
+            Operation::ListKeys => "ListObjectsV2",
+            Operation::GetCurrent => "GetObject",
         }
     }
 
@@ -138,6 +153,8 @@ impl Operation {
             Operation::Put => "s3:PutObject",
             Operation::GetVersioning => "s3:GetBucketVersioning",
             Operation::DeleteVersion => "s3:DeleteObjectVersion",
+            Operation::ListKeys => "s3:ListBucket",
+            Operation::GetCurrent => "s3:GetObject",
         }
     }
 }
@@ -279,6 +296,15 @@ pub trait RecordStore {
 
     /// The bucket's versioning state (GetBucketVersioning).
     async fn versioning(&self, bucket: &str) -> Result<Versioning, StoreError>;
+
+    /// Every key of `bucket` under `prefix` with its current ETag (ListObjectsV2, every page), in
+    /// key order. Keys whose current entry is a delete marker are not listed.
+    async fn list_keys(&self, bucket: &str, prefix: &str) -> Result<Vec<ListedKey>, StoreError>;
+
+    /// The current version of `at` (GetObject without a VersionId), with its version id. A key
+    /// without a current version is [`StoreErrorKind::NoSuchVersion`]; a body larger than
+    /// [`MAX_RECORD_BYTES`] is [`StoreErrorKind::TooLarge`].
+    async fn get_current(&self, at: &Location) -> Result<StoredObject, StoreError>;
 
     /// Deletes one version for good (DeleteObject with VersionId): only to take back a write
     /// that a bucket without versioning kept as its `null` version.

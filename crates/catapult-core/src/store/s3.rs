@@ -1,7 +1,8 @@
 //! The record store over a real S3 or S3-compatible endpoint, through the AWS SDK: the only
-//! module that touches `aws_*`. Every failure is mapped once, here, into a typed
-//! [`StoreErrorKind`], so that the record log acts on what a store meant (no such bucket, a
-//! precondition that failed, a write whose outcome is unknown) and never on HTTP details.
+//! module that touches `aws_*` (STS included, for a session opened with an MFA code). Every
+//! failure is mapped once, here, into a typed [`StoreErrorKind`], so that the record log acts on
+//! what a store meant (no such bucket, a precondition that failed, a write whose outcome is
+//! unknown) and never on HTTP details.
 
 use std::fmt;
 use std::time::Duration;
@@ -24,8 +25,8 @@ use aws_smithy_types::timeout::TimeoutConfig;
 use jiff::Timestamp;
 
 use super::{
-    ListedVersion, Location, MAX_RECORD_BYTES, NULL_VERSION_ID, Operation, PageCursor, RecordStore,
-    StoreError, StoreErrorKind, StoredObject, VersionPage, Versioning, WriteCondition,
+    ListedKey, ListedVersion, Location, MAX_RECORD_BYTES, NULL_VERSION_ID, Operation, PageCursor,
+    RecordStore, StoreError, StoreErrorKind, StoredObject, VersionPage, Versioning, WriteCondition,
 };
 
 /// How to reach a store: what `source` (or the command line's configuration) says of it.
@@ -203,6 +204,86 @@ impl S3Store {
     }
 }
 
+/// Temporary credentials of a session opened with an MFA code, and when they expire.
+#[derive(Debug, Clone)]
+pub struct MfaSession {
+    /// The session's credentials.
+    pub credentials: StaticCredentials,
+    /// When they stop working.
+    pub expires: Timestamp,
+}
+
+/// Opens a session with STS GetSessionToken for the MFA device `device` (its ARN or serial) and
+/// the code it shows, over the default credential chain of `connection` (its profile and
+/// region), for `duration_seconds`.
+pub async fn mfa_session(
+    connection: &Connection,
+    device: &str,
+    code: &str,
+    duration_seconds: i32,
+) -> Result<MfaSession, ConnectError> {
+    let region = Region::new(connection.region.clone());
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(region)
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .operation_timeout(OPERATION_TIMEOUT)
+                .build(),
+        );
+    if let Some(profile) = &connection.profile {
+        loader = loader.profile_name(profile);
+    }
+    let config = loader.load().await;
+    let output = aws_sdk_sts::Client::new(&config)
+        .get_session_token()
+        .serial_number(device)
+        .token_code(code)
+        .duration_seconds(duration_seconds)
+        .send()
+        .await
+        .map_err(|err| {
+            let reason = match (err.code(), err.message()) {
+                (Some(code), Some(message)) => format!("{code}: {message}"),
+                _ => error_chain(&err),
+            };
+            ConnectError(format!(
+                "STS GetSessionToken with MFA device {device:?} failed: {reason}"
+            ))
+        })?;
+    let issued = output
+        .credentials()
+        .ok_or_else(|| ConnectError("STS GetSessionToken returned no credentials".into()))?;
+    let expires = Timestamp::new(
+        issued.expiration().secs(),
+        issued.expiration().subsec_nanos() as i32,
+    )
+    .map_err(|err| ConnectError(format!("STS returned an expiry out of range: {err}")))?;
+    Ok(MfaSession {
+        credentials: StaticCredentials {
+            access_key_id: issued.access_key_id().to_owned(),
+            secret_access_key: Secret::new(issued.secret_access_key()),
+            session_token: Some(Secret::new(issued.session_token())),
+        },
+        expires,
+    })
+}
+
+/// The region the shared AWS configuration gives `profile` (or the default profile), if any:
+/// where a person's tools find it when nothing else names one.
+pub async fn profile_region(profile: Option<&str>) -> Option<String> {
+    use aws_config::meta::region::ProvideRegion;
+    let mut provider = aws_config::profile::ProfileFileRegionProvider::builder();
+    if let Some(profile) = profile {
+        provider = provider.profile_name(profile);
+    }
+    provider
+        .build()
+        .region()
+        .await
+        .map(|region| region.to_string())
+}
+
 /// How errors name a store: its endpoint, or AWS S3 and the region.
 pub fn store_name(connection: &Connection) -> String {
     match &connection.endpoint {
@@ -320,11 +401,82 @@ impl S3Store {
                 .map(|response| response.status().as_u16()),
         ) {
             kind = match operation {
-                Operation::GetVersion | Operation::DeleteVersion => StoreErrorKind::NoSuchVersion,
+                Operation::GetVersion | Operation::GetCurrent | Operation::DeleteVersion => {
+                    StoreErrorKind::NoSuchVersion
+                }
                 _ => StoreErrorKind::NoSuchBucket,
             };
         }
         self.error(operation, at, kind)
+    }
+    /// One version of `at`, or its current version when `version_id` is `None`.
+    async fn get_object(
+        &self,
+        at: &Location,
+        version_id: Option<&str>,
+    ) -> Result<StoredObject, StoreError> {
+        tracing::debug!(bucket = at.bucket, key = at.key, version_id, "S3 GetObject");
+        let operation = match version_id {
+            Some(_) => Operation::GetVersion,
+            None => Operation::GetCurrent,
+        };
+        let output = self
+            .client
+            .get_object()
+            .bucket(&at.bucket)
+            .key(&at.key)
+            .set_version_id(version_id.map(str::to_owned))
+            .send()
+            .await
+            .map_err(|err| self.sdk_error(operation, at, err))?;
+        let too_large = |size| self.error(operation, at, StoreErrorKind::TooLarge { size });
+        if let Some(length) = output.content_length().and_then(|n| u64::try_from(n).ok()) {
+            if length > MAX_RECORD_BYTES {
+                return Err(too_large(length));
+            }
+        }
+        let etag = output.e_tag().map(str::to_owned);
+        let last_modified = timestamp(output.last_modified());
+        let write_id = output
+            .metadata()
+            .and_then(|metadata| metadata.get(WRITE_ID_METADATA))
+            .cloned();
+        let found_version_id = output
+            .version_id()
+            .or(version_id)
+            .unwrap_or(NULL_VERSION_ID)
+            .to_owned();
+        // Read chunk by chunk, so that a body without a length cannot grow past the limit.
+        let mut body = Vec::new();
+        let mut stream = output.body;
+        loop {
+            match stream.try_next().await {
+                Ok(Some(chunk)) => {
+                    body.extend_from_slice(&chunk);
+                    if body.len() as u64 > MAX_RECORD_BYTES {
+                        return Err(too_large(body.len() as u64));
+                    }
+                }
+                Ok(None) => break,
+                Err(err) => {
+                    return Err(self.error(
+                        operation,
+                        at,
+                        StoreErrorKind::Transient(format!(
+                            "the body was cut short: {}",
+                            error_chain(&err)
+                        )),
+                    ));
+                }
+            }
+        }
+        Ok(StoredObject {
+            version_id: found_version_id,
+            etag,
+            last_modified,
+            write_id,
+            body,
+        })
     }
 }
 
@@ -434,61 +586,50 @@ impl RecordStore for S3Store {
         at: &Location,
         version_id: &str,
     ) -> Result<StoredObject, StoreError> {
-        tracing::debug!(bucket = at.bucket, key = at.key, version_id, "S3 GetObject");
-        let output = self
-            .client
-            .get_object()
-            .bucket(&at.bucket)
-            .key(&at.key)
-            .version_id(version_id)
-            .send()
-            .await
-            .map_err(|err| self.sdk_error(Operation::GetVersion, at, err))?;
-        let too_large =
-            |size| self.error(Operation::GetVersion, at, StoreErrorKind::TooLarge { size });
-        if let Some(length) = output.content_length().and_then(|n| u64::try_from(n).ok()) {
-            if length > MAX_RECORD_BYTES {
-                return Err(too_large(length));
-            }
-        }
-        let etag = output.e_tag().map(str::to_owned);
-        let last_modified = timestamp(output.last_modified());
-        let write_id = output
-            .metadata()
-            .and_then(|metadata| metadata.get(WRITE_ID_METADATA))
-            .cloned();
-        let found_version_id = output.version_id().unwrap_or(version_id).to_owned();
-        // Read chunk by chunk, so that a body without a length cannot grow past the limit.
-        let mut body = Vec::new();
-        let mut stream = output.body;
+        self.get_object(at, Some(version_id)).await
+    }
+
+    async fn get_current(&self, at: &Location) -> Result<StoredObject, StoreError> {
+        self.get_object(at, None).await
+    }
+
+    async fn list_keys(&self, bucket: &str, prefix: &str) -> Result<Vec<ListedKey>, StoreError> {
+        let at = Location::new(bucket, prefix);
+        let mut keys = Vec::new();
+        let mut token: Option<String> = None;
         loop {
-            match stream.try_next().await {
-                Ok(Some(chunk)) => {
-                    body.extend_from_slice(&chunk);
-                    if body.len() as u64 > MAX_RECORD_BYTES {
-                        return Err(too_large(body.len() as u64));
-                    }
+            tracing::debug!(bucket, prefix, "S3 ListObjectsV2");
+            let output = self
+                .client
+                .list_objects_v2()
+                .bucket(bucket)
+                .prefix(prefix)
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(|err| self.sdk_error(Operation::ListKeys, &at, err))?;
+            keys.extend(output.contents().iter().filter_map(|object| {
+                Some(ListedKey {
+                    key: object.key()?.to_owned(),
+                    etag: object.e_tag().unwrap_or_default().to_owned(),
+                })
+            }));
+            match output.next_continuation_token() {
+                Some(next) if output.is_truncated() == Some(true) && !next.is_empty() => {
+                    token = Some(next.to_owned());
                 }
-                Ok(None) => break,
-                Err(err) => {
+                _ if output.is_truncated() == Some(true) => {
                     return Err(self.error(
-                        Operation::GetVersion,
-                        at,
-                        StoreErrorKind::Transient(format!(
-                            "the body was cut short: {}",
-                            error_chain(&err)
-                        )),
+                        Operation::ListKeys,
+                        &at,
+                        StoreErrorKind::Failed(
+                            "the listing is truncated but gives no continuation token".into(),
+                        ),
                     ));
                 }
+                _ => return Ok(keys),
             }
         }
-        Ok(StoredObject {
-            version_id: found_version_id,
-            etag,
-            last_modified,
-            write_id,
-            body,
-        })
     }
 
     async fn put(

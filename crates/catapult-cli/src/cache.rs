@@ -1,0 +1,176 @@
+//! The files the command line keeps in the XDG cache directory (`$XDG_CACHE_HOME/catapult`, or
+//! `~/.cache/catapult`): the board's records, keyed by store, bucket, key and ETag (a record
+//! version never changes, so an entry never goes stale, it is only superseded), and the MFA
+//! session. A cache that cannot be read or written is ignored with a warning, never an error.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use catapult_core::board::RecordCache;
+use catapult_core::location::Location;
+use catapult_core::record::{Record, StoredRecord};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// The board cache's file name; the version changes with its shape.
+const RECORDS_FILE: &str = "records-v1.json";
+
+/// The cache directory, if the environment names a home for it.
+pub fn directory() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|home| !home.is_empty())
+                .map(|home| PathBuf::from(home).join(".cache"))
+        })?;
+    Some(base.join("catapult"))
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Entries {
+    /// By `store`, `bucket` and `key`, each on its own line.
+    entries: BTreeMap<String, Entry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Entry {
+    etag: String,
+    version_id: String,
+    last_modified: Option<String>,
+    record: serde_json::Value,
+}
+
+/// The board's records on disk, for one store.
+#[derive(Debug)]
+pub struct FileCache {
+    path: Option<PathBuf>,
+    store: String,
+    entries: Entries,
+    changed: bool,
+}
+
+impl FileCache {
+    /// The cache of `store` in `directory` (none: a cache that remembers nothing).
+    pub fn open(directory: Option<&Path>, store: &str) -> Self {
+        let path = directory.map(|dir| dir.join(RECORDS_FILE));
+        let entries = match &path {
+            Some(path) => match std::fs::read(path) {
+                Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|err| {
+                    tracing::warn!("ignoring the cache {}: {err}", path.display());
+                    Entries::default()
+                }),
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => Entries::default(),
+                Err(err) => {
+                    tracing::warn!("ignoring the cache {}: {err}", path.display());
+                    Entries::default()
+                }
+            },
+            None => Entries::default(),
+        };
+        FileCache {
+            path,
+            store: store.to_owned(),
+            entries,
+            changed: false,
+        }
+    }
+
+    fn key(&self, at: &Location) -> String {
+        format!("{}\n{}\n{}", self.store, at.bucket, at.key)
+    }
+
+    /// Writes the cache back if it changed; a failure is a warning.
+    pub fn save(&self) {
+        let Some(path) = self.path.as_ref().filter(|_| self.changed) else {
+            return;
+        };
+        let written = (|| -> std::io::Result<()> {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            let bytes = serde_json::to_vec(&self.entries).map_err(std::io::Error::other)?;
+            // Written beside and renamed, so that a reader never sees half a file.
+            let temporary = path.with_extension(format!("tmp{}", std::process::id()));
+            std::fs::write(&temporary, bytes)?;
+            std::fs::rename(&temporary, path)
+        })();
+        if let Err(err) = written {
+            tracing::warn!("cannot write the cache {}: {err}", path.display());
+        }
+    }
+}
+
+impl RecordCache for FileCache {
+    fn get(&self, at: &Location, etag: &str) -> Option<StoredRecord> {
+        let entry = self.entries.entries.get(&self.key(at))?;
+        if entry.etag != etag {
+            return None;
+        }
+        let last_modified = entry
+            .last_modified
+            .as_deref()
+            .and_then(|text| text.parse::<Timestamp>().ok());
+        let body = serde_json::to_vec(&entry.record).ok()?;
+        let record = Record::parse(&body, last_modified).ok()?;
+        Some(StoredRecord {
+            version_id: entry.version_id.clone(),
+            last_modified,
+            record,
+        })
+    }
+
+    fn put(&mut self, at: &Location, etag: &str, record: &StoredRecord) {
+        let Ok(value) = serde_json::to_value(&record.record) else {
+            return;
+        };
+        let key = self.key(at);
+        self.entries.entries.insert(
+            key,
+            Entry {
+                etag: etag.to_owned(),
+                version_id: record.version_id.clone(),
+                last_modified: record.last_modified.map(|time| time.to_string()),
+                record: value,
+            },
+        );
+        self.changed = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remembers_a_record_by_its_etag_across_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = Location::new("releases", "api");
+        let record =
+            Record::parse(br#"{"version": 3, "commit": "abc", "author": null}"#, None).unwrap();
+        let stored = StoredRecord {
+            version_id: "v3".into(),
+            last_modified: Some("2026-11-21T10:00:00Z".parse().unwrap()),
+            record,
+        };
+        let mut cache = FileCache::open(Some(dir.path()), "store");
+        cache.put(&at, "\"e3\"", &stored);
+        cache.save();
+        let cache = FileCache::open(Some(dir.path()), "store");
+        assert_eq!(cache.get(&at, "\"e3\""), Some(stored));
+        assert_eq!(cache.get(&at, "\"e4\""), None);
+        assert_eq!(
+            FileCache::open(Some(dir.path()), "other").get(&at, "\"e3\""),
+            None
+        );
+    }
+
+    #[test]
+    fn a_corrupt_cache_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(RECORDS_FILE), "not json").unwrap();
+        let cache = FileCache::open(Some(dir.path()), "store");
+        assert_eq!(cache.get(&Location::new("b", "k"), "e"), None);
+    }
+}

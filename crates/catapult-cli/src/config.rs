@@ -1,0 +1,371 @@
+//! The command line's configuration: the older tool's `.catapult.toml`, read as is, plus this
+//! tool's optional keys, and the environment variables people already set for the AWS SDK. It
+//! is parsed strictly (a key nobody knows is an error naming it: a typo must never pass
+//! silently) into the core's [`Layout`] and [`Connection`], the same typed inputs the Concourse
+//! resource builds from its `source`.
+//!
+//! ```toml
+//! [release]
+//! s3_bucket = "acme-releases"
+//!
+//! [deploy.staging]                 # deploys at the default layout: deploys/staging/<name>
+//! [deploy.production]
+//! s3_bucket = "acme-production"    # the older tool's layout: <name> in a bucket of its own
+//! require_deployed_to = ["staging"]
+//!
+//! [s3]                             # optional: an S3-compatible store
+//! endpoint = "https://minio.internal:9000"
+//! region = "us-east-1"
+//! path_style = true
+//! ca_certs = ["/etc/ssl/private-ca.pem"]
+//! ```
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use catapult_core::protocol::{self, DEFAULT_REGION};
+use catapult_core::resource::{EnvironmentLayout, Layout, NAME_PLACEHOLDER};
+use catapult_core::store::s3::Connection;
+use serde::Deserialize;
+
+use crate::error::{Failure, Result};
+
+/// The file's name at the repository's root.
+pub const FILE_NAME: &str = ".catapult.toml";
+
+/// The file, as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    release: Option<ReleaseSection>,
+    /// Each environment, in the file's order (a table of tables).
+    deploy: Option<toml::Table>,
+    s3: Option<S3Section>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReleaseSection {
+    s3_bucket: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeploySection {
+    s3_bucket: Option<String>,
+    deploy_key: Option<String>,
+    #[serde(default)]
+    require_deployed_to: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct S3Section {
+    endpoint: Option<String>,
+    region: Option<String>,
+    path_style: Option<bool>,
+    #[serde(default)]
+    ca_certs: Vec<String>,
+}
+
+/// What the configuration says: where records live and how to reach the store.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where every application's records live.
+    pub layout: Layout,
+    /// How to reach the store (credentials aside, which the caller adds).
+    pub connection: Connection,
+    /// Where the configuration came from, for messages.
+    pub source: String,
+    /// Whether the file or the environment named the region (else the profile's, if any, is
+    /// used, and then the default).
+    pub region_named: bool,
+}
+
+/// The process environment, read through a function so that tests can give their own.
+pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Reads the configuration: `explicit` (`--config`), else `.catapult.toml` at `root` (the
+/// repository's root), else `$CATAPULT_BUCKET_RELEASES`.
+pub fn load(explicit: Option<&Path>, root: Option<&Path>, env: Env<'_>) -> Result<Config> {
+    let from_root = root.map(|root| root.join(FILE_NAME));
+    let path = match (explicit, &from_root) {
+        (Some(path), _) => Some(path.to_path_buf()),
+        (None, Some(path)) if path.is_file() => Some(path.clone()),
+        _ => None,
+    };
+    let (file, source, base) = match &path {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|err| {
+                Failure::new(format!(
+                    "cannot read the configuration {}: {err}",
+                    path.display()
+                ))
+            })?;
+            let file = parse(&text).map_err(|reason| {
+                Failure::new(format!(
+                    "invalid configuration {}: {reason}",
+                    path.display()
+                ))
+            })?;
+            let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            (file, path.display().to_string(), base)
+        }
+        None => (
+            File::default(),
+            "the environment".to_owned(),
+            PathBuf::new(),
+        ),
+    };
+    resolve(file, source, &base, env, from_root.as_deref())
+}
+
+/// The file's text, parsed strictly; the error names the key or value at fault.
+fn parse(text: &str) -> std::result::Result<File, String> {
+    let file: File = toml::from_str(text).map_err(|err| one_line(&err.to_string()))?;
+    if let Some(deploy) = &file.deploy {
+        for (name, section) in deploy {
+            if !section.is_table() {
+                return Err(format!("[deploy.{name}] must be a table"));
+            }
+        }
+    }
+    Ok(file)
+}
+
+/// A TOML error on one line: its message, without the quoted source lines.
+fn one_line(text: &str) -> String {
+    let mut lines = text.lines().filter(|line| !line.trim().is_empty());
+    let first = lines.next().unwrap_or_default().trim().to_owned();
+    let message = text
+        .lines()
+        .rev()
+        .find(|line| !line.trim().is_empty() && !line.contains('|') && !line.contains('^'))
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    if message.is_empty() || message == first {
+        first
+    } else {
+        format!("{message} ({first})")
+    }
+}
+
+fn resolve(
+    file: File,
+    source: String,
+    base: &Path,
+    env: Env<'_>,
+    looked_at: Option<&Path>,
+) -> Result<Config> {
+    let releases_bucket = match file.release {
+        Some(release) => release.s3_bucket,
+        None => env("CATAPULT_BUCKET_RELEASES")
+            .filter(|bucket| !bucket.trim().is_empty())
+            .ok_or_else(|| {
+                let looked = looked_at
+                    .map(|path| format!("{} does not exist, and ", path.display()))
+                    .unwrap_or_default();
+                Failure::new(format!(
+                    "no release bucket: {looked}[release] s3_bucket is not set; write it in {FILE_NAME} at the repository's root, or set CATAPULT_BUCKET_RELEASES"
+                ))
+            })?,
+    };
+    check_bucket("[release] s3_bucket", &releases_bucket)?;
+    let mut environments = Vec::new();
+    for (name, section) in file.deploy.unwrap_or_default() {
+        let section: DeploySection = section.try_into().map_err(|err: toml::de::Error| {
+            Failure::new(format!(
+                "invalid configuration {source}: [deploy.{name}]: {}",
+                one_line(&err.to_string())
+            ))
+        })?;
+        check_name(&format!("[deploy.{name}]"), &name)?;
+        if let Some(bucket) = &section.s3_bucket {
+            check_bucket(&format!("[deploy.{name}] s3_bucket"), bucket)?;
+        }
+        if let Some(key) = &section.deploy_key {
+            check_name(&format!("[deploy.{name}] deploy_key"), key)?;
+            if !key.contains(NAME_PLACEHOLDER) {
+                return Err(Failure::new(format!(
+                    "invalid configuration {source}: [deploy.{name}] deploy_key {key:?} must hold {NAME_PLACEHOLDER}, which stands for each application's name"
+                )));
+            }
+        }
+        environments.push(EnvironmentLayout {
+            name,
+            deploy_bucket: section.s3_bucket,
+            deploy_key: section.deploy_key,
+            require_deployed_to: section.require_deployed_to,
+        });
+    }
+    let known: BTreeSet<&str> = environments.iter().map(|env| env.name.as_str()).collect();
+    for environment in &environments {
+        for gate in &environment.require_deployed_to {
+            if !known.contains(gate.as_str()) {
+                return Err(Failure::new(format!(
+                    "invalid configuration {source}: [deploy.{}] require_deployed_to names {gate:?}, which has no [deploy.{gate}]",
+                    environment.name
+                )));
+            }
+        }
+    }
+
+    let s3 = file.s3.unwrap_or_default();
+    let endpoint = s3
+        .endpoint
+        .or_else(|| env("AWS_ENDPOINT_URL_S3"))
+        .or_else(|| env("AWS_ENDPOINT_URL"))
+        .filter(|endpoint| !endpoint.trim().is_empty());
+    if let Some(endpoint) = &endpoint {
+        protocol::check_endpoint(
+            "the S3 endpoint ([s3] endpoint, AWS_ENDPOINT_URL_S3)",
+            endpoint,
+        )
+        .map_err(Failure::new)?;
+    }
+    let named_region = s3
+        .region
+        .or_else(|| env("AWS_REGION"))
+        .or_else(|| env("AWS_DEFAULT_REGION"))
+        .filter(|region| !region.trim().is_empty());
+    let region_named = named_region.is_some();
+    let region = named_region.unwrap_or_else(|| DEFAULT_REGION.to_owned());
+    protocol::check_region("the region ([s3] region, AWS_REGION)", &region)
+        .map_err(Failure::new)?;
+    let mut ca_certs = Vec::new();
+    for cert in s3.ca_certs {
+        if cert.contains("-----BEGIN") {
+            ca_certs.push(cert);
+        } else {
+            let path = base.join(&cert);
+            let pem = std::fs::read_to_string(&path).map_err(|err| {
+                Failure::new(format!(
+                    "[s3] ca_certs: cannot read {}: {err}",
+                    path.display()
+                ))
+            })?;
+            ca_certs.push(pem);
+        }
+    }
+    let path_style = s3.path_style.unwrap_or(endpoint.is_some());
+    Ok(Config {
+        layout: Layout {
+            releases_bucket,
+            environments,
+        },
+        connection: Connection {
+            region,
+            endpoint,
+            path_style,
+            credentials: None,
+            role_arn: None,
+            ca_certs,
+            profile: None,
+        },
+        source,
+        region_named,
+    })
+}
+
+fn check_bucket(field: &str, bucket: &str) -> Result<()> {
+    protocol::check_bucket(field, bucket).map_err(Failure::new)
+}
+
+/// An application's or environment's name, checked as the resource checks `source.name`.
+pub fn check_name(what: &str, name: &str) -> Result<()> {
+    protocol::check_name(what, name).map_err(Failure::new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    fn load_text(text: &str) -> Result<Config> {
+        let file = parse(text).map_err(Failure::new)?;
+        resolve(file, "test".into(), Path::new("."), &no_env, None)
+    }
+
+    #[test]
+    fn reads_the_older_tools_file_as_is() {
+        let config = load_text(
+            "[release]\ns3_bucket = \"rel\"\n[deploy.staging]\ns3_bucket = \"stg\"\n[deploy.production]\ns3_bucket = \"prd\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.layout.releases_bucket, "rel");
+        let names: Vec<_> = config
+            .layout
+            .environments
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        assert_eq!(names, ["staging", "production"]);
+        let app = config.layout.app("api");
+        assert_eq!(
+            config.layout.place(&app, "production").deploys.to_string(),
+            "s3://prd/api"
+        );
+        assert_eq!(config.connection.region, "us-east-1");
+        assert!(!config.connection.path_style);
+    }
+
+    #[test]
+    fn an_unknown_key_is_an_error_naming_it() {
+        let err = load_text("[release]\ns3_bucket = \"rel\"\ns3_buckett = \"x\"\n").unwrap_err();
+        assert!(err.to_string().contains("s3_buckett"), "{err}");
+        let err =
+            load_text("[release]\ns3_bucket = \"r\"\n[deploy.qa]\nbucket = \"x\"\n").unwrap_err();
+        assert!(err.to_string().contains("bucket"), "{err}");
+        let err = load_text("[release]\ns3_bucket = \"r\"\n[s3]\nendpiont = \"x\"\n").unwrap_err();
+        assert!(err.to_string().contains("endpiont"), "{err}");
+    }
+
+    #[test]
+    fn the_store_is_checked_as_the_resource_checks_its_source() {
+        let err = load_text("[release]\ns3_bucket = \"r\"\n[s3]\nendpoint = \"minio:9000\"\n")
+            .unwrap_err();
+        assert!(err.to_string().contains("not a URL"), "{err}");
+        let err =
+            load_text("[release]\ns3_bucket = \"r\"\n[s3]\nregion = \"EU West\"\n").unwrap_err();
+        assert!(err.to_string().contains("not a region"), "{err}");
+        let err = load_text("[release]\ns3_bucket = \"r\\n\"\n").unwrap_err();
+        assert!(err.to_string().contains("s3_bucket"), "{err}");
+    }
+
+    #[test]
+    fn a_gate_must_name_a_configured_environment() {
+        let err = load_text(
+            "[release]\ns3_bucket = \"r\"\n[deploy.production]\nrequire_deployed_to = [\"stagin\"]\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("stagin"), "{err}");
+    }
+
+    #[test]
+    fn the_environment_names_the_bucket_and_the_store() {
+        let env = |name: &str| match name {
+            "CATAPULT_BUCKET_RELEASES" => Some("rel".to_owned()),
+            "AWS_ENDPOINT_URL" => Some("http://127.0.0.1:9000".to_owned()),
+            "AWS_REGION" => Some("eu-west-2".to_owned()),
+            _ => None,
+        };
+        let config = resolve(File::default(), "env".into(), Path::new("."), &env, None).unwrap();
+        assert_eq!(config.layout.releases_bucket, "rel");
+        assert_eq!(
+            config.connection.endpoint.as_deref(),
+            Some("http://127.0.0.1:9000")
+        );
+        assert_eq!(config.connection.region, "eu-west-2");
+        assert!(config.connection.path_style);
+        let err =
+            resolve(File::default(), "env".into(), Path::new("."), &no_env, None).unwrap_err();
+        assert!(
+            err.to_string().contains("CATAPULT_BUCKET_RELEASES"),
+            "{err}"
+        );
+    }
+}

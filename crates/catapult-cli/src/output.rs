@@ -1,0 +1,277 @@
+//! What the command line prints: aligned, coloured tables for people on a terminal, and JSON for
+//! scripts (stdout is not a terminal, or `--json`), one stable shape per command. Colour follows
+//! `--color`, and `NO_COLOR` turns it off unless `--color always` says otherwise.
+
+use std::io::{IsTerminal, Write};
+
+use catapult_core::record::StoredRecord;
+use jiff::Timestamp;
+use serde_json::{Map, Value};
+
+use crate::cli::ColorChoice;
+use crate::error::{Failure, Result};
+
+/// How output is written.
+#[derive(Debug, Clone, Copy)]
+pub struct Printer {
+    /// JSON rather than tables.
+    pub json: bool,
+    /// Whether to colour.
+    pub color: bool,
+}
+
+/// A colour or weight for a cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// As is.
+    Plain,
+    /// Bold.
+    Bold,
+    /// Dimmed.
+    Dim,
+    /// Green: up to date.
+    Green,
+    /// Yellow: a little behind.
+    Yellow,
+    /// Red: far behind, a rollback, a No.
+    Red,
+    /// Blue: a deploy.
+    Blue,
+    /// Cyan: a release.
+    Cyan,
+}
+
+impl Style {
+    fn code(self) -> &'static str {
+        match self {
+            Style::Plain => "",
+            Style::Bold => "1",
+            Style::Dim => "2",
+            Style::Green => "32",
+            Style::Yellow => "33",
+            Style::Red => "31",
+            Style::Blue => "34",
+            Style::Cyan => "36",
+        }
+    }
+}
+
+/// One cell of a table.
+#[derive(Debug, Clone)]
+pub struct Cell {
+    text: String,
+    style: Style,
+}
+
+impl Cell {
+    /// Text in a style.
+    pub fn new(text: impl Into<String>, style: Style) -> Self {
+        Cell {
+            text: text.into(),
+            style,
+        }
+    }
+
+    /// Plain text.
+    pub fn plain(text: impl Into<String>) -> Self {
+        Cell::new(text, Style::Plain)
+    }
+}
+
+impl Printer {
+    /// The printer the flags and the terminal ask for.
+    pub fn new(json_flag: bool, color: ColorChoice) -> Self {
+        let terminal = std::io::stdout().is_terminal();
+        let format_json = std::env::var("CATAPULT_FORMAT").is_ok_and(|format| format == "json");
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+        Printer {
+            json: json_flag || format_json || !terminal,
+            color: match color {
+                ColorChoice::Always => true,
+                ColorChoice::Never => false,
+                ColorChoice::Auto => terminal && !no_color,
+            },
+        }
+    }
+
+    /// Prints `value` as JSON, pretty, on stdout.
+    pub fn json(&self, value: &Value) -> Result<()> {
+        let text = serde_json::to_string_pretty(value)
+            .map_err(|err| Failure::new(format!("cannot write JSON: {err}")))?;
+        self.line(&text)
+    }
+
+    /// Prints one line on stdout.
+    pub fn line(&self, text: &str) -> Result<()> {
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "{text}").map_err(|err| match err.kind() {
+            std::io::ErrorKind::BrokenPipe => Failure::BrokenPipe,
+            _ => Failure::new(format!("cannot write stdout: {err}")),
+        })
+    }
+
+    /// `text` in `style`, if colouring.
+    pub fn paint(&self, text: &str, style: Style) -> String {
+        if self.color && style != Style::Plain {
+            format!("\x1b[{}m{text}\x1b[0m", style.code())
+        } else {
+            text.to_owned()
+        }
+    }
+
+    /// Prints an aligned table with a bold header.
+    pub fn table(&self, header: &[&str], rows: &[Vec<Cell>]) -> Result<()> {
+        let columns = header.len();
+        let mut widths: Vec<usize> = header.iter().map(|title| title.chars().count()).collect();
+        for row in rows {
+            // A short row's last cell ("never deployed") runs on without widening its column.
+            let counted = if row.len() < columns {
+                row.len().saturating_sub(1)
+            } else {
+                columns
+            };
+            for (index, cell) in row.iter().enumerate().take(counted) {
+                widths[index] = widths[index].max(cell.text.chars().count());
+            }
+        }
+        let render = |cells: Vec<(String, Style)>| {
+            let last = cells.len().saturating_sub(1);
+            let mut line = String::new();
+            for (index, (text, style)) in cells.into_iter().enumerate() {
+                let pad = widths[index].saturating_sub(text.chars().count());
+                line.push_str(&self.paint(&text, style));
+                if index < last {
+                    line.push_str(&" ".repeat(pad + 2));
+                }
+            }
+            line
+        };
+        let mut out = vec![render(
+            header
+                .iter()
+                .map(|title| ((*title).to_owned(), Style::Bold))
+                .collect(),
+        )];
+        for row in rows {
+            out.push(render(
+                row.iter()
+                    .map(|cell| (clean(&cell.text), cell.style))
+                    .collect(),
+            ));
+        }
+        self.line(&out.join("\n"))
+    }
+
+    /// Prints `pairs` as an aligned list of fields.
+    pub fn fields(&self, pairs: &[(&str, Cell)]) -> Result<()> {
+        let width = pairs.iter().map(|(key, _)| key.len()).max().unwrap_or(0);
+        let lines: Vec<String> = pairs
+            .iter()
+            .map(|(key, cell)| {
+                let mut value = cell.text.lines();
+                let first = value.next().unwrap_or_default();
+                let mut text = format!(
+                    "{}  {}",
+                    self.paint(&format!("{key:width$}"), Style::Bold),
+                    self.paint(&clean(first), cell.style)
+                );
+                for more in value {
+                    text.push('\n');
+                    text.push_str(&" ".repeat(width + 2));
+                    text.push_str(&clean(more));
+                }
+                text
+            })
+            .collect();
+        self.line(&lines.join("\n"))
+    }
+}
+
+/// Text without control characters, so that a record cannot drive the terminal.
+pub fn clean(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
+}
+
+/// Each line of `text` without control characters.
+pub fn clean_lines(text: &str) -> String {
+    text.lines().map(clean).collect::<Vec<_>>().join("\n")
+}
+
+/// A record as the command line's JSON shows it: its stored fields, plus `name`, `version_id`,
+/// and, for a deploy, `environment` (filled in for the older tool's deploys, which lack it).
+pub fn record_json(
+    name: &str,
+    version_id: Option<&str>,
+    record: &catapult_core::record::Record,
+    environment: Option<&str>,
+) -> Value {
+    let mut object = match serde_json::to_value(record) {
+        Ok(Value::Object(object)) => object,
+        _ => Map::new(),
+    };
+    object.insert("name".into(), Value::from(name));
+    object.insert(
+        "version_id".into(),
+        version_id.map_or(Value::Null, Value::from),
+    );
+    if let Some(environment) = environment {
+        object
+            .entry("environment")
+            .or_insert_with(|| Value::from(environment));
+    }
+    Value::Object(object)
+}
+
+/// A stored record as JSON.
+pub fn stored_json(name: &str, stored: &StoredRecord, environment: Option<&str>) -> Value {
+    record_json(name, Some(&stored.version_id), &stored.record, environment)
+}
+
+/// How long ago `timestamp` was, in the largest unit that fits: `5 minutes`, `3 days`.
+pub fn age(timestamp: &str, now: Timestamp) -> String {
+    let Ok(then) = timestamp.parse::<Timestamp>() else {
+        return "?".into();
+    };
+    let seconds = now.as_second().saturating_sub(then.as_second()).max(0);
+    let (value, unit) = match seconds {
+        0..60 => (seconds, "second"),
+        60..3600 => (seconds / 60, "minute"),
+        3600..86_400 => (seconds / 3600, "hour"),
+        86_400..31_536_000 => (seconds / 86_400, "day"),
+        _ => (seconds / 31_536_000, "year"),
+    };
+    format!("{value} {unit}{}", if value == 1 { "" } else { "s" })
+}
+
+/// The style of a deploy `behind` releases behind the latest.
+pub fn behind_style(behind: Option<u64>) -> Style {
+    match behind {
+        Some(0) => Style::Green,
+        Some(1..=2) => Style::Yellow,
+        Some(_) => Style::Red,
+        None => Style::Dim,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_read_in_the_largest_unit() {
+        let now: Timestamp = "2026-11-21T12:00:00Z".parse().unwrap();
+        assert_eq!(age("2026-11-21T11:59:59Z", now), "1 second");
+        assert_eq!(age("2026-11-21T11:55:00Z", now), "5 minutes");
+        assert_eq!(age("2026-11-18T12:00:00Z", now), "3 days");
+        assert_eq!(age("2024-11-21T12:00:00Z", now), "2 years");
+        assert_eq!(age("garbage", now), "?");
+        assert_eq!(age("2026-11-22T12:00:00Z", now), "0 seconds");
+    }
+
+    #[test]
+    fn a_record_cannot_drive_the_terminal() {
+        assert_eq!(clean("a\x1b[31mb"), "a\u{fffd}[31mb");
+    }
+}
