@@ -82,10 +82,16 @@ impl Printer {
     /// The printer the flags and the terminal ask for.
     pub fn new(json_flag: bool, color: ColorChoice) -> Self {
         let terminal = std::io::stdout().is_terminal();
-        let format_json = std::env::var("CATAPULT_FORMAT").is_ok_and(|format| format == "json");
+        // CATAPULT_FORMAT (the older tool's) says `json` or `table` whatever stdout is.
+        let format = std::env::var("CATAPULT_FORMAT").ok();
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
         Printer {
-            json: json_flag || format_json || !terminal,
+            json: json_flag
+                || match format.as_deref() {
+                    Some("json") => true,
+                    Some("table") => false,
+                    _ => !terminal,
+                },
             color: match color {
                 ColorChoice::Always => true,
                 ColorChoice::Never => false,

@@ -123,7 +123,9 @@ pub async fn deploy<S: RecordStore>(
             build: plan.build.clone(),
         }))
     };
-    let outcome = write_or_show(&log, mode, decide).await?;
+    // Boxed: the append's future nests the store's and the SDK's, deep enough that a front-end
+    // built alone would need a raised recursion limit to lay it out.
+    let outcome = Box::pin(write_or_show(&log, mode, decide)).await?;
     if outcome.written {
         tracing::info!(
             "deployed release {} of {} (commit {}{}) to {name:?} as version {:?} of {}",

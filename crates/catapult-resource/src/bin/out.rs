@@ -1,10 +1,5 @@
 //! `/opt/resource/out`: cuts a release, or deploys one, from the build directory `$1`.
 
-// The step's future nests the record log's, the SDK's and the runtime's: built alone
-// (`cargo test -p catapult-resource`, as ci/test does on moto 5.2), its layout needs more
-// query depth than rustc's default allows.
-#![recursion_limit = "256"]
-
 use std::process::ExitCode;
 
 use catapult_core::get::step_output;
