@@ -3,10 +3,6 @@
 //! the store, runs one command on a single-threaded runtime, and on failure prints one
 //! `error: …` line on stderr and exits 1.
 
-// A command's future nests the record log's, the SDK's and the runtime's: its layout needs more
-// query depth than rustc's default allows in some builds (release, or the crate built alone).
-#![recursion_limit = "256"]
-
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
