@@ -34,18 +34,18 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every command takes.
+/// Options every command takes, listed under their own heading.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// Print JSON, even on a terminal.
-    #[arg(long, global = true, help_heading = "Global options")]
+    #[arg(long, global = true)]
     pub json: bool,
 
     /// When to colour the output: auto (a terminal, unless NO_COLOR is set), always, never.
     #[arg(
         long,
         global = true,
-        help_heading = "Global options",
         value_name = "WHEN",
         default_value = "auto",
         hide_possible_values = true
@@ -53,45 +53,25 @@ pub struct Global {
     pub color: ColorChoice,
 
     /// The configuration file (default: .catapult.toml at the git repository's root).
-    #[arg(
-        long,
-        global = true,
-        help_heading = "Global options",
-        value_name = "FILE"
-    )]
+    #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
     /// The git repository (default: the one the current directory is in, or
     /// $CATAPULT_GIT_REPO).
-    #[arg(
-        long,
-        global = true,
-        help_heading = "Global options",
-        value_name = "DIR"
-    )]
+    #[arg(long, global = true, value_name = "DIR")]
     pub repository: Option<PathBuf>,
 
     /// The AWS profile to use (default: $AWS_PROFILE, or $CATAPULT_AWS_PROFILE).
-    #[arg(
-        long,
-        global = true,
-        help_heading = "Global options",
-        value_name = "PROFILE"
-    )]
+    #[arg(long, global = true, value_name = "PROFILE")]
     pub profile: Option<String>,
 
     /// The ARN of an MFA device: asks for a code once and keeps the session until it expires
     /// (default: $CATAPULT_AWS_MFA_DEVICE).
-    #[arg(
-        long,
-        global = true,
-        help_heading = "Global options",
-        value_name = "ARN"
-    )]
+    #[arg(long, global = true, value_name = "ARN")]
     pub mfa_device: Option<String>,
 
     /// Print debug logs on stderr.
-    #[arg(short, long, global = true, help_heading = "Global options")]
+    #[arg(short, long, global = true)]
     pub verbose: bool,
 }
 
