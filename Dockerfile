@@ -32,21 +32,25 @@ COPY Cargo.toml Cargo.lock ./
 COPY crates crates
 # The registry cache is a cache mount: downloaded crates survive rebuilds without landing in a
 # layer. The tests stage mounts the same cache.
+# One executable: check, in and out are links to it, and it acts as the name it is started as.
 RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
-    cargo build --release --locked -p catapult-resource -p catapult-cli \
-    && mkdir -p /out \
-    && cp target/release/check target/release/in target/release/out target/release/catapult /out/
+    cargo build --release --locked -p catapult \
+    && mkdir -p /out/resource \
+    && cp target/release/catapult /out/resource/catapult \
+    && ln -s catapult /out/resource/check \
+    && ln -s catapult /out/resource/in \
+    && ln -s catapult /out/resource/out
 
 FROM ${base_image} AS resource
 # The CA bundle for TLS to S3 (rustls reads the system's roots), taken from the builder, which has
 # ca-certificates installed: the resource image needs no package manager run.
 COPY --from=builder /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
-COPY --from=builder /out/check /out/in /out/out /opt/resource/
+COPY --from=builder /out/resource/ /opt/resource/
 
 # The command line alone: `docker run --rm -e AWS_... catapult status`.
 FROM ${base_image} AS cli
 COPY --from=builder /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
-COPY --from=builder /out/catapult /usr/local/bin/catapult
+COPY --from=builder /out/resource/catapult /usr/local/bin/catapult
 ENTRYPOINT ["/usr/local/bin/catapult"]
 CMD ["--help"]
 

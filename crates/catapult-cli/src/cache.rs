@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use catapult_core::board::RecordCache;
-use catapult_core::location::Location;
+use catapult_core::ops::board::RecordCache;
 use catapult_core::record::{Record, StoredRecord};
+use catapult_core::store::Location;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -146,7 +146,7 @@ mod tests {
     #[test]
     fn remembers_a_record_by_its_etag_across_runs() {
         let dir = tempfile::tempdir().unwrap();
-        let at = Location::new("releases", "api");
+        let at = Location::parse("releases", "api").unwrap();
         let record =
             Record::parse(br#"{"version": 3, "commit": "abc", "author": null}"#, None).unwrap();
         let stored = StoredRecord {
@@ -171,6 +171,6 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(RECORDS_FILE), "not json").unwrap();
         let cache = FileCache::open(Some(dir.path()), "store");
-        assert_eq!(cache.get(&Location::new("b", "k"), "e"), None);
+        assert_eq!(cache.get(&Location::parse("b", "k").unwrap(), "e"), None);
     }
 }

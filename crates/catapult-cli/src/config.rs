@@ -23,9 +23,11 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use catapult_core::protocol::{self, DEFAULT_REGION};
-use catapult_core::resource::{EnvironmentLayout, Layout, NAME_PLACEHOLDER};
-use catapult_core::store::s3::Connection;
+use catapult_core::record::layout::NAME_PLACEHOLDER;
+use catapult_core::record::{EnvironmentLayout, EnvironmentName, Layout};
+use catapult_core::store::BucketName;
+use catapult_core::store::location::{MAX_KEY_BYTES, check_text};
+use catapult_core::store::s3::{Connection, DEFAULT_REGION, check_endpoint, check_region};
 use serde::Deserialize;
 
 use crate::error::{Failure, Result};
@@ -171,7 +173,7 @@ fn resolve(
                 ))
             })?,
     };
-    check_bucket("[release] s3_bucket", &releases_bucket)?;
+    let releases_bucket = bucket("[release] s3_bucket", &releases_bucket)?;
     let mut environments = Vec::new();
     for (name, section) in file.deploy.unwrap_or_default() {
         let section: DeploySection = section.try_into().map_err(|err: toml::de::Error| {
@@ -180,23 +182,31 @@ fn resolve(
                 one_line(&err.to_string())
             ))
         })?;
-        check_name(&format!("[deploy.{name}]"), &name)?;
-        if let Some(bucket) = &section.s3_bucket {
-            check_bucket(&format!("[deploy.{name}] s3_bucket"), bucket)?;
-        }
+        let name = environment(&format!("[deploy.{name}]"), &name)?;
+        let deploy_bucket = section
+            .s3_bucket
+            .as_deref()
+            .map(|value| bucket(&format!("[deploy.{name}] s3_bucket"), value))
+            .transpose()?;
         if let Some(key) = &section.deploy_key {
-            check_name(&format!("[deploy.{name}] deploy_key"), key)?;
+            check_text(&format!("[deploy.{name}] deploy_key"), key, MAX_KEY_BYTES)
+                .map_err(Failure::new)?;
             if !key.contains(NAME_PLACEHOLDER) {
                 return Err(Failure::new(format!(
                     "invalid configuration {source}: [deploy.{name}] deploy_key {key:?} must hold {NAME_PLACEHOLDER}, which stands for each application's name"
                 )));
             }
         }
+        let require_deployed_to = section
+            .require_deployed_to
+            .iter()
+            .map(|gate| environment(&format!("[deploy.{name}] require_deployed_to"), gate))
+            .collect::<Result<_>>()?;
         environments.push(EnvironmentLayout {
             name,
-            deploy_bucket: section.s3_bucket,
+            deploy_bucket,
             deploy_key: section.deploy_key,
-            require_deployed_to: section.require_deployed_to,
+            require_deployed_to,
         });
     }
     let known: BTreeSet<&str> = environments.iter().map(|env| env.name.as_str()).collect();
@@ -204,8 +214,9 @@ fn resolve(
         for gate in &environment.require_deployed_to {
             if !known.contains(gate.as_str()) {
                 return Err(Failure::new(format!(
-                    "invalid configuration {source}: [deploy.{}] require_deployed_to names {gate:?}, which has no [deploy.{gate}]",
-                    environment.name
+                    "invalid configuration {source}: [deploy.{}] require_deployed_to names {:?}, which has no [deploy.{gate}]",
+                    environment.name,
+                    gate.as_str()
                 )));
             }
         }
@@ -218,7 +229,7 @@ fn resolve(
         .or_else(|| env("AWS_ENDPOINT_URL"))
         .filter(|endpoint| !endpoint.trim().is_empty());
     if let Some(endpoint) = &endpoint {
-        protocol::check_endpoint(
+        check_endpoint(
             "the S3 endpoint ([s3] endpoint, AWS_ENDPOINT_URL_S3)",
             endpoint,
         )
@@ -231,8 +242,7 @@ fn resolve(
         .filter(|region| !region.trim().is_empty());
     let region_named = named_region.is_some();
     let region = named_region.unwrap_or_else(|| DEFAULT_REGION.to_owned());
-    protocol::check_region("the region ([s3] region, AWS_REGION)", &region)
-        .map_err(Failure::new)?;
+    check_region("the region ([s3] region, AWS_REGION)", &region).map_err(Failure::new)?;
     let mut ca_certs = Vec::new();
     for cert in s3.ca_certs {
         if cert.contains("-----BEGIN") {
@@ -268,13 +278,14 @@ fn resolve(
     })
 }
 
-fn check_bucket(field: &str, bucket: &str) -> Result<()> {
-    protocol::check_bucket(field, bucket).map_err(Failure::new)
+/// A bucket's name written as `field`.
+fn bucket(field: &str, name: &str) -> Result<BucketName> {
+    BucketName::parse(field, name).map_err(Failure::new)
 }
 
-/// An application's or environment's name, checked as the resource checks `source.name`.
-pub fn check_name(what: &str, name: &str) -> Result<()> {
-    protocol::check_name(what, name).map_err(Failure::new)
+/// An environment's name written as `field`, checked as the resource checks `environment`.
+fn environment(field: &str, name: &str) -> Result<EnvironmentName> {
+    EnvironmentName::parse(field, name).map_err(Failure::new)
 }
 
 #[cfg(test)]
@@ -304,9 +315,16 @@ mod tests {
             .map(|e| e.name.as_str())
             .collect();
         assert_eq!(names, ["staging", "production"]);
-        let app = config.layout.app("api");
+        let app = config
+            .layout
+            .app(&catapult_core::record::AppName::parse("name", "api").unwrap());
         assert_eq!(
-            config.layout.place(&app, "production").deploys.to_string(),
+            config
+                .layout
+                .place(&app, &environment("env", "production").unwrap())
+                .unwrap()
+                .deploys
+                .to_string(),
             "s3://prd/api"
         );
         assert_eq!(config.connection.region, "us-east-1");

@@ -4,9 +4,9 @@
 //! to read it, and it prints. The template is maud's, checked at compile time and escaped by
 //! default, so a record's text can never become markup.
 
-use catapult_core::board::{Project, RowKind};
-use catapult_core::history::Contains;
-use catapult_core::record::StoredRecord;
+use catapult_core::ops::board::{Project, RowKind};
+use catapult_core::ops::contains::Contains;
+use catapult_core::record::{EnvironmentName, StoredRecord};
 use jiff::Timestamp;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
@@ -50,7 +50,7 @@ pub type ContainsFn<'a> = &'a dyn Fn(&StoredRecord) -> Contains;
 /// What the page needs besides the projects.
 pub struct Page<'a> {
     /// The environments, in column order.
-    pub environments: &'a [String],
+    pub environments: &'a [EnvironmentName],
     /// The bucket the releases come from, for the heading.
     pub source: &'a str,
     /// When the board was read.
@@ -92,14 +92,14 @@ pub fn render(projects: &[Project], page: &Page<'_>) -> String {
                             th { "application" }
                             th { "latest release" }
                             @for environment in page.environments {
-                                th { (environment) }
+                                th { (environment.as_str()) }
                             }
                         }
                     }
                     tbody {
                         @for project in projects {
                             tr {
-                                th.app scope="row" { (project.name) }
+                                th.app scope="row" { (project.name.as_str()) }
                                 @for row in project.rows() {
                                     @let class = match row.kind {
                                         RowKind::Release => "release",

@@ -1,15 +1,24 @@
-//! What the command line prints: aligned, coloured tables for people on a terminal, and JSON for
-//! scripts (stdout is not a terminal, or `--json`), one stable shape per command. Colour follows
-//! `--color`, and `NO_COLOR` turns it off unless `--color always` says otherwise.
+//! The output layer: each command makes a [`View`] of its answer, and [`Printer::show`] prints
+//! it as aligned, coloured tables for people on a terminal, or as JSON for scripts (stdout is not
+//! a terminal, or `--json`), one stable shape per command: the view's `Serialize`. Colour
+//! follows `--color`, and `NO_COLOR` turns it off unless `--color always` says otherwise.
 
 use std::io::{IsTerminal, Write};
 
-use catapult_core::record::StoredRecord;
+use catapult_core::ops::contains::Contains;
+use catapult_core::record::{Record, StoredRecord};
 use jiff::Timestamp;
+use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::cli::ColorChoice;
+use crate::args::ColorChoice;
 use crate::error::{Failure, Result};
+
+/// A command's answer: its JSON is its `Serialize`, its table is [`View::render`].
+pub trait View: Serialize {
+    /// Prints the answer for a person.
+    fn render(&self, printer: &Printer) -> Result<()>;
+}
 
 /// How output is written.
 #[derive(Debug, Clone, Copy)]
@@ -97,6 +106,17 @@ impl Printer {
                 ColorChoice::Never => false,
                 ColorChoice::Auto => terminal && !no_color,
             },
+        }
+    }
+
+    /// Prints `view` as the printer's format asks: JSON, or the view's table.
+    pub fn show(&self, view: &impl View) -> Result<()> {
+        if self.json {
+            let value = serde_json::to_value(view)
+                .map_err(|err| Failure::new(format!("cannot write JSON: {err}")))?;
+            self.json(&value)
+        } else {
+            view.render(self)
         }
     }
 
@@ -205,12 +225,124 @@ pub fn clean_lines(text: &str) -> String {
     text.lines().map(clean).collect::<Vec<_>>().join("\n")
 }
 
+/// One record, as `release`, `deploy`, `current`, `show` and `find` print it.
+#[derive(Debug, Clone)]
+pub struct RecordView<'a> {
+    /// The application.
+    pub name: &'a str,
+    /// The record.
+    pub record: &'a Record,
+    /// Its S3 version id; `None` for a record not written (a dry run).
+    pub version_id: Option<&'a str>,
+    /// The environment of a deploy, for the older tool's deploys that do not say it.
+    pub environment: Option<&'a str>,
+    /// With `--contains`: whether it includes the commit asked about.
+    pub contains: Option<Contains>,
+}
+
+impl<'a> RecordView<'a> {
+    /// A stored record of `name`, deployed to `environment` when it is a deploy.
+    pub fn stored(name: &'a str, stored: &'a StoredRecord, environment: Option<&'a str>) -> Self {
+        RecordView {
+            name,
+            record: &stored.record,
+            version_id: Some(&stored.version_id),
+            environment,
+            contains: None,
+        }
+    }
+}
+
+impl Serialize for RecordView<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut value = record_json(self.name, self.version_id, self.record, self.environment);
+        if let (Some(answer), Value::Object(object)) = (self.contains, &mut value) {
+            object.insert("contains".into(), Value::from(answer.as_str()));
+        }
+        value.serialize(serializer)
+    }
+}
+
+impl View for RecordView<'_> {
+    fn render(&self, printer: &Printer) -> Result<()> {
+        let record = self.record;
+        let now = Timestamp::now();
+        let mut pairs = vec![("name", Cell::new(self.name, Style::Bold))];
+        if let Some(environment) = record.environment.as_deref().or(self.environment) {
+            pairs.push(("environment", Cell::new(environment, Style::Blue)));
+        }
+        pairs.extend([
+            (
+                "version",
+                Cell::new(record.version.to_string(), Style::Bold),
+            ),
+            ("commit", Cell::plain(&record.commit)),
+            (
+                "image",
+                Cell::plain(record.image.as_deref().unwrap_or("none")),
+            ),
+            ("author", Cell::plain(record.author_or_unknown())),
+            (
+                "timestamp",
+                Cell::plain(format!(
+                    "{} ({} ago)",
+                    record.timestamp,
+                    age(&record.timestamp, now)
+                )),
+            ),
+            (
+                "rollback",
+                Cell::new(
+                    if record.rollback { "yes" } else { "no" },
+                    if record.rollback {
+                        Style::Red
+                    } else {
+                        Style::Plain
+                    },
+                ),
+            ),
+            (
+                "action_type",
+                Cell::plain(record.action_type.as_deref().unwrap_or("")),
+            ),
+            (
+                "version_id",
+                Cell::new(self.version_id.unwrap_or("(not written)"), Style::Dim),
+            ),
+            ("changelog", Cell::plain(&record.changelog)),
+        ]);
+        if let Some(answer) = self.contains {
+            pairs.push(("contains", contains_cell(answer)));
+        }
+        printer.fields(&pairs)
+    }
+}
+
+/// `yes` in red for a rollback, `no` dimmed.
+pub fn rollback_cell(rollback: bool) -> Cell {
+    if rollback {
+        Cell::new("yes", Style::Red)
+    } else {
+        Cell::new("no", Style::Dim)
+    }
+}
+
+/// `Y`, `N` or `?`, coloured.
+pub fn contains_cell(answer: Contains) -> Cell {
+    let style = match answer {
+        Contains::Yes => Style::Green,
+        Contains::No => Style::Red,
+        Contains::Unknown => Style::Yellow,
+    };
+    Cell::new(answer.as_str(), style)
+}
+
 /// A record as the command line's JSON shows it: its stored fields, plus `name`, `version_id`,
 /// and, for a deploy, `environment` (filled in for the older tool's deploys, which lack it).
 pub fn record_json(
     name: &str,
     version_id: Option<&str>,
-    record: &catapult_core::record::Record,
+    record: &Record,
     environment: Option<&str>,
 ) -> Value {
     let mut object = match serde_json::to_value(record) {
@@ -228,11 +360,6 @@ pub fn record_json(
             .or_insert_with(|| Value::from(environment));
     }
     Value::Object(object)
-}
-
-/// A stored record as JSON.
-pub fn stored_json(name: &str, stored: &StoredRecord, environment: Option<&str>) -> Value {
-    record_json(name, Some(&stored.version_id), &stored.record, environment)
 }
 
 /// How long ago `timestamp` was, in the largest unit that fits: `5 minutes`, `3 days`.

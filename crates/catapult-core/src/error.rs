@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-use crate::location::Location;
-use crate::store::StoreError;
+use crate::git::GitError;
+use crate::store::{Location, StoreError};
 
 /// Everything that can go wrong in a step. Messages are lowercase and name what is wrong; the
 /// underlying cause, when there is one, is the error's `source`.
@@ -79,14 +79,8 @@ pub enum Error {
 
     /// A git operation on the user's checkout failed: not a repository, an unknown commit, a
     /// broken history. The message names the path and the commit asked for.
-    #[error("{message}")]
-    Git {
-        /// What failed, naming the checkout's path and the ref or sha at fault.
-        message: String,
-        /// What libgit2 said, when it said anything.
-        #[source]
-        source: Option<git2::Error>,
-    },
+    #[error(transparent)]
+    Git(GitError),
 
     /// The release a deploy asks for is not in the release history.
     #[error("there is no {wanted} in {location}")]
@@ -183,6 +177,16 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl From<StoreError> for Error {
     fn from(error: StoreError) -> Self {
         Error::Store(Box::new(error))
+    }
+}
+
+impl From<GitError> for Error {
+    fn from(error: GitError) -> Self {
+        match error {
+            // A `changelog_paths` entry is a param the user gave.
+            GitError::InvalidPath(message) => Error::InvalidParams(message),
+            other => Error::Git(other),
+        }
     }
 }
 

@@ -13,8 +13,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use catapult_core::protocol::{InParams, OutParams, Source, parse_request};
-use catapult_core::resource::{Resource, ResourceConfig};
+use catapult_core::concourse::{InParams, OutParams, Source, parse_request};
+use catapult_core::concourse::{Resource, ResourceConfig};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 

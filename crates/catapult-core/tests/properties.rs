@@ -2,9 +2,9 @@
 //! store holds. Each parser ends with a value or an error, never a panic, and what it accepts
 //! holds only usable values. CI runs a bounded number of cases (proptest's default 256).
 
-use catapult_core::protocol::{CheckRequest, InRequest, OutRequest};
+use catapult_core::concourse::Resource;
+use catapult_core::concourse::{CheckRequest, InRequest, OutRequest};
 use catapult_core::record::Record;
-use catapult_core::resource::Resource;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 

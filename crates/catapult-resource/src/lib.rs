@@ -1,8 +1,9 @@
-//! What the three binaries share: Concourse's calling convention. Answer `--help` and
-//! `--version` without reading stdin, refuse to wait on a terminal, read the request from
-//! stdin, run one step of the core on a single-threaded runtime within the step's deadline,
-//! print its JSON on stdout, and on failure print `error: …` and its causes on stderr and
-//! exit 1.
+//! The Concourse front-end: the executable acting as `check`, `in` or `out` ([`Step`]), in
+//! Concourse's calling convention. Answer `--help` and `--version` without reading stdin, refuse
+//! to wait on a terminal, read the request from stdin, run one step of the core on a
+//! single-threaded runtime within the step's deadline, print its JSON on stdout, and on failure
+//! print `error: …` and its causes on stderr and exit 1. The one place that builds the S3 store
+//! for a step is [`connect`].
 
 use std::error::Error as _;
 use std::future::Future;
@@ -10,14 +11,49 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use catapult_core::protocol::MAX_REQUEST_BYTES;
+use catapult_core::concourse::ResourceConfig;
+use catapult_core::concourse::request::MAX_REQUEST_BYTES;
+use catapult_core::store::s3::S3Store;
 use catapult_core::{Error, Result};
 use serde::Serialize;
 
 pub mod logging;
+mod steps;
 
-/// One binary's name and what it does, for `--help`.
-pub struct Binary {
+/// The three steps of a Concourse resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// `check`: the versions Concourse has not seen yet.
+    Check,
+    /// `in`: one version, fetched into `$1`.
+    In,
+    /// `out`: a release cut, or a release deployed, from `$1`.
+    Out,
+}
+
+impl Step {
+    /// The step an executable started as `name` (`/opt/resource/check`'s file name) is.
+    pub fn named(name: &str) -> Option<Step> {
+        match name {
+            "check" => Some(Step::Check),
+            "in" => Some(Step::In),
+            "out" => Some(Step::Out),
+            _ => None,
+        }
+    }
+}
+
+/// Runs `step` as Concourse does, and returns the process's exit code.
+pub fn main(step: Step) -> ExitCode {
+    match step {
+        Step::Check => steps::check_step(),
+        Step::In => steps::in_step(),
+        Step::Out => steps::out_step(),
+    }
+}
+
+/// One step's name and what it does, for `--help`.
+pub(crate) struct Binary {
     /// `check`, `in` or `out`.
     pub name: &'static str,
     /// Its arguments after the name, for the usage line: `""` or `DIRECTORY`.
@@ -27,7 +63,7 @@ pub struct Binary {
 }
 
 /// The arguments Concourse passes: `$1`, the directory `in` fetches into and `out` reads from.
-pub fn directory_argument() -> Result<PathBuf> {
+pub(crate) fn directory_argument() -> Result<PathBuf> {
     std::env::args_os()
         .nth(1)
         .map(PathBuf::from)
@@ -35,7 +71,7 @@ pub fn directory_argument() -> Result<PathBuf> {
 }
 
 /// Runs `step` over stdin as Concourse does and returns the process's exit code.
-pub fn execute<F, T>(binary: &Binary, step: impl FnOnce(Vec<u8>) -> F) -> ExitCode
+pub(crate) fn execute<F, T>(binary: &Binary, step: impl FnOnce(Vec<u8>) -> F) -> ExitCode
 where
     F: Future<Output = Result<T>>,
     T: Serialize,
@@ -125,11 +161,9 @@ where
 }
 
 /// Connects to the store `config` names and sets up logging: what every step does first.
-pub async fn connect(
-    config: &catapult_core::resource::ResourceConfig,
-) -> Result<catapult_core::store::s3::S3Store> {
+pub(crate) async fn connect(config: &ResourceConfig) -> Result<S3Store> {
     logging::init(config.debug);
-    catapult_core::store::s3::S3Store::connect(&config.connection)
+    S3Store::connect(&config.connection)
         .await
         .map_err(|err| Error::InvalidSource(err.to_string()))
 }

@@ -3,15 +3,20 @@
 
 use futures_util::future::join_all;
 
+use super::retry::{backoff_cap, new_write_id};
+use super::walk::{
+    FIRST_PAGE_SIZE, LARGEST_PAGE_SIZE, listed_newest_first, next_page_size, sort_newest_first,
+};
 use super::*;
-use crate::check::check;
-use crate::protocol::GivenVersion;
+use crate::concourse::check::check;
+use crate::concourse::version::GivenVersion;
+use crate::record::fixtures;
 use crate::store::faults::{Fault, FaultKind, FaultyStore};
 use crate::store::memory::{MemoryStore, Quirks};
-use crate::store::{Operation, StoreErrorKind, Versioning};
+use crate::store::{Operation, StoreErrorKind, VersionPage, Versioning};
 
 fn at() -> Location {
-    Location::new("releases", "app")
+    fixtures::at("releases", "app")
 }
 
 fn store(quirks: Quirks) -> MemoryStore {
@@ -437,7 +442,7 @@ async fn a_page_the_store_marks_truncated_without_entries_or_markers_fails_namin
     };
     let store = MemoryStore::default();
     let at = at();
-    let history = History::new(&store, &at);
+    let history = Walk::new(&store, &at);
     let error = history.continuation(&page, None).unwrap_err().to_string();
     assert!(
         error.starts_with("the in-memory store marked an empty page of versions truncated"),

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::{
-    ListedKey, Location, Operation, PageCursor, RecordStore, StoreError, StoreErrorKind,
-    StoredObject, VersionPage, Versioning, WriteCondition,
+    BucketName, ListedKey, Location, Operation, PageCursor, RecordStore, StoreError,
+    StoreErrorKind, StoredObject, VersionPage, Versioning, WriteCondition,
 };
 
 /// What happens to a call that a [`Fault`] hits.
@@ -124,15 +124,10 @@ impl<S: RecordStore> FaultyStore<S> {
     async fn faulty<T>(
         &self,
         operation: Operation,
-        at: &Location,
+        (bucket, key): (&BucketName, &str),
         call: impl AsyncFnOnce() -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let error = |kind| StoreError {
-            operation,
-            location: at.clone(),
-            store: self.inner.name().to_owned(),
-            kind,
-        };
+        let error = |kind| StoreError::on_bucket(operation, bucket, key, self.inner.name(), kind);
         // Let other tasks run between calls, as a network would, so that concurrent callers
         // interleave.
         tokio::task::yield_now().await;
@@ -162,7 +157,7 @@ impl<S: RecordStore> RecordStore for FaultyStore<S> {
         max_keys: i32,
         after: Option<&PageCursor>,
     ) -> Result<VersionPage, StoreError> {
-        self.faulty(Operation::ListVersions, at, async || {
+        self.faulty(Operation::ListVersions, (&at.bucket, &at.key), async || {
             self.inner.list_versions(at, max_keys, after).await
         })
         .await
@@ -173,7 +168,7 @@ impl<S: RecordStore> RecordStore for FaultyStore<S> {
         at: &Location,
         version_id: &str,
     ) -> Result<StoredObject, StoreError> {
-        self.faulty(Operation::GetVersion, at, async || {
+        self.faulty(Operation::GetVersion, (&at.bucket, &at.key), async || {
             self.inner.get_version(at, version_id).await
         })
         .await
@@ -186,39 +181,43 @@ impl<S: RecordStore> RecordStore for FaultyStore<S> {
         condition: &WriteCondition,
         write_id: &str,
     ) -> Result<Option<String>, StoreError> {
-        self.faulty(Operation::Put, at, async || {
+        self.faulty(Operation::Put, (&at.bucket, &at.key), async || {
             self.inner.put(at, body, condition, write_id).await
         })
         .await
     }
 
-    async fn versioning(&self, bucket: &str) -> Result<Versioning, StoreError> {
-        let at = Location::new(bucket, "");
-        self.faulty(Operation::GetVersioning, &at, async || {
+    async fn versioning(&self, bucket: &BucketName) -> Result<Versioning, StoreError> {
+        self.faulty(Operation::GetVersioning, (bucket, ""), async || {
             self.inner.versioning(bucket).await
         })
         .await
     }
 
-    async fn list_keys(&self, bucket: &str, prefix: &str) -> Result<Vec<ListedKey>, StoreError> {
-        let at = Location::new(bucket, prefix);
-        self.faulty(Operation::ListKeys, &at, async || {
+    async fn list_keys(
+        &self,
+        bucket: &BucketName,
+        prefix: &str,
+    ) -> Result<Vec<ListedKey>, StoreError> {
+        self.faulty(Operation::ListKeys, (bucket, prefix), async || {
             self.inner.list_keys(bucket, prefix).await
         })
         .await
     }
 
     async fn get_current(&self, at: &Location) -> Result<StoredObject, StoreError> {
-        self.faulty(Operation::GetCurrent, at, async || {
+        self.faulty(Operation::GetCurrent, (&at.bucket, &at.key), async || {
             self.inner.get_current(at).await
         })
         .await
     }
 
     async fn delete_version(&self, at: &Location, version_id: &str) -> Result<(), StoreError> {
-        self.faulty(Operation::DeleteVersion, at, async || {
-            self.inner.delete_version(at, version_id).await
-        })
+        self.faulty(
+            Operation::DeleteVersion,
+            (&at.bucket, &at.key),
+            async || self.inner.delete_version(at, version_id).await,
+        )
         .await
     }
 }

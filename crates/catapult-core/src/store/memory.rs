@@ -12,8 +12,9 @@ use std::sync::Mutex;
 use jiff::Timestamp;
 
 use super::{
-    ListedKey, ListedVersion, Location, MAX_RECORD_BYTES, NULL_VERSION_ID, Operation, PageCursor,
-    RecordStore, StoreError, StoreErrorKind, StoredObject, VersionPage, Versioning, WriteCondition,
+    BucketName, ListedKey, ListedVersion, Location, MAX_RECORD_BYTES, NULL_VERSION_ID, Operation,
+    PageCursor, RecordStore, StoreError, StoreErrorKind, StoredObject, VersionPage, Versioning,
+    WriteCondition,
 };
 
 /// How the store misbehaves. The default is S3's behaviour.
@@ -122,10 +123,10 @@ impl MemoryStore {
         let mut state = self.state();
         let version_id = new_version_id(&mut state);
         tick(&mut state, &self.quirks);
-        if let Some(bucket) = state.buckets.get_mut(&at.bucket) {
+        if let Some(bucket) = state.buckets.get_mut(at.bucket.as_str()) {
             bucket
                 .keys
-                .entry(at.key.clone())
+                .entry(at.key.to_string())
                 .or_default()
                 .push(Entry::DeleteMarker { version_id });
         }
@@ -136,8 +137,8 @@ impl MemoryStore {
         let state = self.state();
         let Some(entries) = state
             .buckets
-            .get(&at.bucket)
-            .and_then(|bucket| bucket.keys.get(&at.key))
+            .get(at.bucket.as_str())
+            .and_then(|bucket| bucket.keys.get(at.key.as_str()))
         else {
             return Vec::new();
         };
@@ -158,12 +159,7 @@ impl MemoryStore {
     }
 
     fn error(&self, operation: Operation, at: &Location, kind: StoreErrorKind) -> StoreError {
-        StoreError {
-            operation,
-            location: at.clone(),
-            store: self.name().to_owned(),
-            kind,
-        }
+        StoreError::at(operation, at, self.name(), kind)
     }
 }
 
@@ -194,7 +190,7 @@ fn write(
     body: Vec<u8>,
     write_id: Option<&str>,
 ) -> Option<String> {
-    let versioning = state.buckets.get(&at.bucket)?.versioning;
+    let versioning = state.buckets.get(at.bucket.as_str())?.versioning;
     let version_id = match versioning {
         Versioning::Enabled => new_version_id(state),
         Versioning::Suspended | Versioning::Off => NULL_VERSION_ID.to_owned(),
@@ -202,9 +198,9 @@ fn write(
     let last_modified = tick(state, quirks);
     let entries = state
         .buckets
-        .get_mut(&at.bucket)?
+        .get_mut(at.bucket.as_str())?
         .keys
-        .entry(at.key.clone())
+        .entry(at.key.to_string())
         .or_default();
     if version_id == NULL_VERSION_ID {
         entries.retain(|entry| entry.version_id() != NULL_VERSION_ID);
@@ -237,13 +233,13 @@ impl RecordStore for MemoryStore {
         let state = self.state();
         let bucket = state
             .buckets
-            .get(&at.bucket)
+            .get(at.bucket.as_str())
             .ok_or_else(|| self.error(Operation::ListVersions, at, StoreErrorKind::NoSuchBucket))?;
         // Every entry under the prefix, in list order: by key, then each key's versions newest
         // first (or oldest first, for a store that lists so).
         let mut listing: Vec<(&str, &Entry, bool)> = Vec::new();
-        for (key, entries) in bucket.keys.range(at.key.clone()..) {
-            if !key.starts_with(&at.key) {
+        for (key, entries) in bucket.keys.range(at.key.to_string()..) {
+            if !key.starts_with(at.key.as_str()) {
                 break;
             }
             let latest = entries.last().map(Entry::version_id);
@@ -285,7 +281,7 @@ impl RecordStore for MemoryStore {
             ..VersionPage::default()
         };
         for (key, entry, is_latest) in page {
-            if *key != at.key {
+            if *key != at.key.as_str() {
                 continue;
             }
             match entry {
@@ -311,9 +307,9 @@ impl RecordStore for MemoryStore {
         let state = self.state();
         let bucket = state
             .buckets
-            .get(&at.bucket)
+            .get(at.bucket.as_str())
             .ok_or_else(|| self.error(Operation::GetVersion, at, StoreErrorKind::NoSuchBucket))?;
-        let found = bucket.keys.get(&at.key).and_then(|entries| {
+        let found = bucket.keys.get(at.key.as_str()).and_then(|entries| {
             entries.iter().find_map(|entry| match entry {
                 Entry::Version(object) if object.version_id == version_id => Some(object),
                 _ => None,
@@ -341,7 +337,7 @@ impl RecordStore for MemoryStore {
     ) -> Result<Option<String>, StoreError> {
         let mut state = self.state();
         let fail = |kind| Err(self.error(Operation::Put, at, kind));
-        let Some(bucket) = state.buckets.get(&at.bucket) else {
+        let Some(bucket) = state.buckets.get(at.bucket.as_str()) else {
             return fail(StoreErrorKind::NoSuchBucket);
         };
         if self.quirks.conditional_writes_not_implemented {
@@ -349,7 +345,7 @@ impl RecordStore for MemoryStore {
         }
         let current = bucket
             .keys
-            .get(&at.key)
+            .get(at.key.as_str())
             .and_then(|entries| entries.last())
             .and_then(|entry| match entry {
                 Entry::Version(object) => Some(object),
@@ -368,22 +364,37 @@ impl RecordStore for MemoryStore {
         Ok(write(&mut state, &self.quirks, at, body, Some(write_id)))
     }
 
-    async fn versioning(&self, bucket: &str) -> Result<Versioning, StoreError> {
-        let at = Location::new(bucket, "");
+    async fn versioning(&self, bucket: &BucketName) -> Result<Versioning, StoreError> {
         self.state()
             .buckets
-            .get(bucket)
-            .map(|bucket| bucket.versioning)
-            .ok_or_else(|| self.error(Operation::GetVersioning, &at, StoreErrorKind::NoSuchBucket))
+            .get(bucket.as_str())
+            .map(|found| found.versioning)
+            .ok_or_else(|| {
+                StoreError::on_bucket(
+                    Operation::GetVersioning,
+                    bucket,
+                    "",
+                    self.name(),
+                    StoreErrorKind::NoSuchBucket,
+                )
+            })
     }
 
-    async fn list_keys(&self, bucket: &str, prefix: &str) -> Result<Vec<ListedKey>, StoreError> {
-        let at = Location::new(bucket, prefix);
+    async fn list_keys(
+        &self,
+        bucket: &BucketName,
+        prefix: &str,
+    ) -> Result<Vec<ListedKey>, StoreError> {
         let state = self.state();
-        let found = state
-            .buckets
-            .get(bucket)
-            .ok_or_else(|| self.error(Operation::ListKeys, &at, StoreErrorKind::NoSuchBucket))?;
+        let found = state.buckets.get(bucket.as_str()).ok_or_else(|| {
+            StoreError::on_bucket(
+                Operation::ListKeys,
+                bucket,
+                prefix,
+                self.name(),
+                StoreErrorKind::NoSuchBucket,
+            )
+        })?;
         Ok(found
             .keys
             .range(prefix.to_owned()..)
@@ -401,10 +412,14 @@ impl RecordStore for MemoryStore {
     async fn get_current(&self, at: &Location) -> Result<StoredObject, StoreError> {
         let version_id = {
             let state = self.state();
-            let bucket = state.buckets.get(&at.bucket).ok_or_else(|| {
+            let bucket = state.buckets.get(at.bucket.as_str()).ok_or_else(|| {
                 self.error(Operation::GetCurrent, at, StoreErrorKind::NoSuchBucket)
             })?;
-            match bucket.keys.get(&at.key).and_then(|entries| entries.last()) {
+            match bucket
+                .keys
+                .get(at.key.as_str())
+                .and_then(|entries| entries.last())
+            {
                 Some(Entry::Version(object)) => object.version_id.clone(),
                 _ => {
                     return Err(self.error(
@@ -423,10 +438,10 @@ impl RecordStore for MemoryStore {
 
     async fn delete_version(&self, at: &Location, version_id: &str) -> Result<(), StoreError> {
         let mut state = self.state();
-        let bucket = state.buckets.get_mut(&at.bucket).ok_or_else(|| {
+        let bucket = state.buckets.get_mut(at.bucket.as_str()).ok_or_else(|| {
             self.error(Operation::DeleteVersion, at, StoreErrorKind::NoSuchBucket)
         })?;
-        if let Some(entries) = bucket.keys.get_mut(&at.key) {
+        if let Some(entries) = bucket.keys.get_mut(at.key.as_str()) {
             entries.retain(|entry| entry.version_id() != version_id);
         }
         Ok(())

@@ -1,0 +1,206 @@
+//! The commands, a file each: flags made into the core's typed inputs, one core operation, and
+//! a view of its answer that the output layer prints as a table or as JSON. Nothing here
+//! numbers, places or validates records: the core does, exactly as it does for the Concourse
+//! resource. Every command is generic over the store: [`crate::main`] builds the S3 one.
+
+use std::future::Future;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+use catapult_core::git::Checkout;
+use catapult_core::ops::{Mode, Outcome, within_deadline};
+use catapult_core::record::{App, AppName, EnvironmentName, EnvironmentPlace, Layout};
+use catapult_core::store::{Location, RecordStore};
+
+use crate::args::Command;
+use crate::config::Config;
+use crate::error::{Failure, Result};
+use crate::output::{Printer, RecordView};
+
+mod current;
+mod deploy;
+mod diff;
+mod find;
+mod history;
+mod log;
+mod release;
+mod show;
+mod status;
+
+/// What every command that reads the store works with.
+pub struct Context<S> {
+    /// How to print.
+    pub printer: Printer,
+    /// The configuration.
+    pub config: Config,
+    /// The store.
+    pub store: S,
+    /// The store's name, for messages.
+    pub store_name: String,
+    /// The git repository's root, if the command runs in one.
+    pub root: Option<PathBuf>,
+    /// The cache directory.
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// Runs `command` in `context`.
+pub async fn run<S: RecordStore>(context: &Context<S>, command: &Command) -> Result<()> {
+    match command {
+        Command::Release(args) => release::release(context, args).await,
+        Command::Deploy(args) => deploy::deploy(context, args).await,
+        Command::Current { name, environment } => {
+            current::current(context, name, environment.as_deref()).await
+        }
+        Command::Show {
+            name,
+            version,
+            environment,
+        } => show::show(context, name, *version, environment.as_deref()).await,
+        Command::History {
+            name,
+            environment,
+            last,
+            contains,
+        } => {
+            history::history(
+                context,
+                name,
+                environment.as_deref(),
+                *last,
+                contains.as_deref(),
+            )
+            .await
+        }
+        Command::Find { name, revision } => find::find(context, name, revision).await,
+        Command::Log { name, range } => log::log(context, name, range).await,
+        Command::Diff { name, from, to } => diff::diff(context, name, from, to).await,
+        Command::Status(args) => status::status(context, args).await,
+        Command::Completions { .. } => Ok(()),
+    }
+}
+
+impl<S: RecordStore> Context<S> {
+    fn layout(&self) -> &Layout {
+        &self.config.layout
+    }
+
+    /// The application `name` names, at the configuration's layout.
+    fn app(&self, name: &str) -> Result<App> {
+        let name = AppName::parse("NAME", name).map_err(Failure::new)?;
+        Ok(self.layout().app(&name))
+    }
+
+    /// Where `app`'s deploys to `environment` live.
+    fn place(&self, app: &App, environment: &str) -> Result<EnvironmentPlace> {
+        let environment = environment_name("ENV", environment)?;
+        self.layout().place(app, &environment).map_err(Failure::new)
+    }
+
+    /// Where `app`'s records of `environment` (its releases when `None`) live.
+    fn log_location(&self, app: &App, environment: Option<&str>) -> Result<Location> {
+        Ok(match environment {
+            None => app.releases.clone(),
+            Some(environment) => self.place(app, environment)?.deploys,
+        })
+    }
+
+    fn checkout(&self) -> Result<Checkout> {
+        let root = self.root.as_ref().ok_or_else(|| {
+            Failure::new(
+                "not in a git repository: run catapult inside one, or name it with --repository or CATAPULT_GIT_REPO",
+            )
+        })?;
+        Ok(Checkout::open(root).map_err(catapult_core::Error::from)?)
+    }
+
+    /// The full sha of `revision` in the checkout, and the checkout.
+    fn resolve_revision(&self, revision: &str) -> Result<(Checkout, String)> {
+        let checkout = self.checkout()?;
+        let sha = checkout
+            .resolve(revision)
+            .map_err(catapult_core::Error::from)?
+            .sha;
+        Ok((checkout, sha))
+    }
+
+    async fn deadline<T>(&self, step: impl Future<Output = catapult_core::Result<T>>) -> Result<T> {
+        Ok(within_deadline(&self.store_name, step).await?)
+    }
+}
+
+/// An environment's name given as `field`, checked as the resource checks its `environment`.
+fn environment_name(field: &str, name: &str) -> Result<EnvironmentName> {
+    EnvironmentName::parse(field, name).map_err(Failure::new)
+}
+
+/// Whether to ask before writing: on a terminal, unless told not to.
+fn should_ask(yes: bool, dry_run: bool) -> bool {
+    !yes && !dry_run && std::io::stdin().is_terminal()
+}
+
+/// Asks `question` on the terminal; true for yes.
+fn confirm(question: &str) -> Result<bool> {
+    let mut stderr = std::io::stderr().lock();
+    let _ = write!(stderr, "{question} [y/N] ");
+    let _ = stderr.flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|err| Failure::new(format!("cannot read the answer: {err}")))?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes"))
+}
+
+/// A line for the person on stderr: what a command did, or why it printed nothing.
+fn note(text: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "{text}");
+}
+
+/// What `release` and `deploy` share: compute the record (a dry run), show it and ask on a
+/// terminal, write it, and print what was done. `run` carries the operation out in a mode;
+/// `question` asks about the record it would write.
+async fn preview_then_write<S, F>(
+    context: &Context<S>,
+    view: (&str, Option<&str>),
+    (dry_run, yes): (bool, bool),
+    question: impl Fn(&Outcome) -> String,
+    run: impl Fn(Mode) -> F,
+) -> Result<()>
+where
+    S: RecordStore,
+    F: Future<Output = catapult_core::Result<Outcome>>,
+{
+    let (name, environment) = view;
+    fn show<'a>(
+        name: &'a str,
+        environment: Option<&'a str>,
+        outcome: &'a Outcome,
+    ) -> RecordView<'a> {
+        RecordView {
+            name,
+            record: &outcome.record,
+            version_id: outcome.version_id.as_deref(),
+            environment,
+            contains: None,
+        }
+    }
+    let preview = context.deadline(run(Mode::DryRun)).await?;
+    let outcome = if preview.version_id.is_some() || dry_run {
+        preview
+    } else {
+        if should_ask(yes, dry_run) {
+            context.printer.show(&show(name, environment, &preview))?;
+            if !confirm(&question(&preview))? {
+                return Err(Failure::new("nothing written: not confirmed"));
+            }
+        }
+        context.deadline(run(Mode::Write)).await?
+    };
+    if dry_run && outcome.version_id.is_none() {
+        note("dry run: nothing written");
+    } else if !outcome.written {
+        note("nothing written: the record shown is already there");
+    }
+    context.printer.show(&show(name, environment, &outcome))
+}

@@ -1,0 +1,483 @@
+//! The board: every application's latest release and, per environment, the release it runs now
+//! and how many releases behind the latest that is. Reading it is cheap because a record version
+//! never changes: one listing per bucket (ListObjectsV2) gives each key's current ETag, a
+//! [`RecordCache`] keyed by bucket, key and ETag answers what it has seen, and only the rest is
+//! read, concurrently. Computing the rows from the records is a pure function, tested here.
+
+use std::collections::{BTreeMap, HashMap};
+
+use futures_util::StreamExt;
+
+use crate::error::Result;
+use crate::log::{RecordLog, record_of};
+use crate::record::layout::DEFAULT_DEPLOY_PREFIX;
+use crate::record::{AppName, EnvironmentName, Layout, Record, StoredRecord};
+use crate::store::{BucketName, ListedKey, Location, RecordStore, StoreErrorKind};
+
+/// How many records are read at once when the cache does not have them.
+pub const CONCURRENT_READS: usize = 32;
+
+/// Records already read, by where they live and the ETag of the version read. An implementation
+/// that cannot read or write its storage forgets quietly: a cache is never a reason to fail.
+pub trait RecordCache {
+    /// The record `at` held when its current version had `etag`.
+    fn get(&self, at: &Location, etag: &str) -> Option<StoredRecord>;
+    /// Remembers that `at`'s version with `etag` is `record`.
+    fn put(&mut self, at: &Location, etag: &str, record: &StoredRecord);
+}
+
+/// A cache that remembers nothing.
+#[derive(Debug, Default)]
+pub struct NoCache;
+
+impl RecordCache for NoCache {
+    fn get(&self, _: &Location, _: &str) -> Option<StoredRecord> {
+        None
+    }
+    fn put(&mut self, _: &Location, _: &str, _: &StoredRecord) {}
+}
+
+/// One application on the board.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Project {
+    /// Its name.
+    pub name: AppName,
+    /// Its latest valid release, if any.
+    pub latest: Option<StoredRecord>,
+    /// Per environment, in the board's order, the deploy it runs now.
+    pub deploys: Vec<(EnvironmentName, Option<StoredRecord>)>,
+}
+
+/// Whether a row is an application's latest release or one environment's current deploy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowKind {
+    /// The latest release.
+    Release,
+    /// The deploy an environment runs now.
+    Deploy,
+}
+
+/// One line of the board.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row<'a> {
+    /// The application.
+    pub name: &'a AppName,
+    /// Release or deploy.
+    pub kind: RowKind,
+    /// The environment of a deploy row.
+    pub environment: Option<&'a EnvironmentName>,
+    /// The record; `None` for an environment the application was never deployed to.
+    pub record: Option<&'a StoredRecord>,
+    /// How many releases the deploy is behind the latest; 0 for the release row; `None` when
+    /// either is missing.
+    pub behind: Option<u64>,
+}
+
+/// How many releases `deployed` is behind `latest`: the difference of their numbers, 0 for a
+/// deploy at or past the latest (histories the older tool wrote may number backwards).
+pub fn behind(latest: &Record, deployed: &Record) -> u64 {
+    latest.version.saturating_sub(deployed.version)
+}
+
+impl Project {
+    /// The project's rows: its release, then one per environment.
+    pub fn rows(&self) -> Vec<Row<'_>> {
+        let mut rows = vec![Row {
+            name: &self.name,
+            kind: RowKind::Release,
+            environment: None,
+            record: self.latest.as_ref(),
+            behind: self.latest.as_ref().map(|_| 0),
+        }];
+        for (environment, deployed) in &self.deploys {
+            rows.push(Row {
+                name: &self.name,
+                kind: RowKind::Deploy,
+                environment: Some(environment),
+                record: deployed.as_ref(),
+                behind: match (&self.latest, deployed) {
+                    (Some(latest), Some(deployed)) => {
+                        Some(behind(&latest.record, &deployed.record))
+                    }
+                    _ => None,
+                },
+            });
+        }
+        rows
+    }
+}
+
+/// The applications of the layout's release bucket: its keys, less the deploy records' keys
+/// and folder placeholders, sorted.
+pub fn projects_in(layout: &Layout, release_keys: &[ListedKey]) -> Vec<AppName> {
+    let mut names: Vec<AppName> = release_keys
+        .iter()
+        .map(|listed| listed.key.as_str())
+        .filter(|key| !key.is_empty() && !key.ends_with('/') && !layout.is_deploy_key(key))
+        .filter_map(|key| AppName::parse("a key of the release bucket", key).ok())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// What a board read cost, for people who want to know.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BoardCost {
+    /// ListObjectsV2 requests.
+    pub listings: usize,
+    /// Records the cache answered.
+    pub cached: usize,
+    /// Records read from the store.
+    pub read: usize,
+}
+
+/// The environments of the board when none is asked for: the layout's, in order, then any other
+/// that has deploys at the default layout in the release bucket (`deploys/<env>/<name>`).
+pub fn environments_in(layout: &Layout, release_keys: &[ListedKey]) -> Vec<EnvironmentName> {
+    let mut environments: Vec<EnvironmentName> = layout
+        .environments
+        .iter()
+        .map(|environment| environment.name.clone())
+        .collect();
+    for listed in release_keys {
+        let Some(rest) = listed.key.strip_prefix(DEFAULT_DEPLOY_PREFIX) else {
+            continue;
+        };
+        if let Some((environment, name)) = rest.split_once('/') {
+            if !environment.is_empty()
+                && !name.is_empty()
+                && !environments.iter().any(|known| known == environment)
+            {
+                if let Ok(environment) = EnvironmentName::parse("an environment", environment) {
+                    environments.push(environment);
+                }
+            }
+        }
+    }
+    environments
+}
+
+/// The board as read: its applications, its environments (columns), and what it cost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Board {
+    /// The applications, sorted by name.
+    pub projects: Vec<Project>,
+    /// The environments, in column order.
+    pub environments: Vec<EnvironmentName>,
+    /// What reading it cost.
+    pub cost: BoardCost,
+}
+
+/// Reads the board of `layout`: one listing per bucket, then every current record the cache
+/// does not hold, [`CONCURRENT_READS`] at a time. `environments` are the columns (`None`: see
+/// [`environments_in`]); `keep` filters the applications by name.
+pub async fn read_board<S: RecordStore>(
+    store: &S,
+    layout: &Layout,
+    environments: Option<&[EnvironmentName]>,
+    releases_only: bool,
+    keep: impl Fn(&str) -> bool,
+    cache: &mut impl RecordCache,
+) -> Result<Board> {
+    let mut cost = BoardCost::default();
+    let buckets = layout.buckets();
+    let listings: Vec<_> = futures_util::stream::iter(buckets.iter().copied())
+        .map(|bucket| async move { (bucket, store.list_keys(bucket, "").await) })
+        .buffered(CONCURRENT_READS)
+        .collect()
+        .await;
+    let mut etags: HashMap<(BucketName, String), String> = HashMap::new();
+    let mut release_keys = Vec::new();
+    for (bucket, listing) in listings {
+        cost.listings += 1;
+        let listing = listing?;
+        for listed in &listing {
+            etags.insert((bucket.clone(), listed.key.clone()), listed.etag.clone());
+        }
+        if *bucket == layout.releases_bucket {
+            release_keys = listing;
+        }
+    }
+    let environments: Vec<EnvironmentName> = match environments {
+        Some(environments) => environments.to_vec(),
+        None => environments_in(layout, &release_keys),
+    };
+    let environments = if releases_only {
+        Vec::new()
+    } else {
+        environments
+    };
+    let names: Vec<AppName> = projects_in(layout, &release_keys)
+        .into_iter()
+        .filter(|name| keep(name))
+        .collect();
+
+    // Where each record of the board lives, in board order.
+    let mut wanted: Vec<(usize, Option<usize>, Location)> = Vec::new();
+    for (index, name) in names.iter().enumerate() {
+        let app = layout.app(name);
+        wanted.push((index, None, app.releases.clone()));
+        if !releases_only {
+            for (env_index, environment) in environments.iter().enumerate() {
+                // A name too long to make a key of has no deploys to read.
+                if let Ok(place) = layout.place(&app, environment) {
+                    wanted.push((index, Some(env_index), place.deploys));
+                }
+            }
+        }
+    }
+    let mut found: BTreeMap<(usize, Option<usize>), StoredRecord> = BTreeMap::new();
+    let mut to_read = Vec::new();
+    for (index, env_index, at) in wanted {
+        let Some(etag) = etags.get(&(at.bucket.clone(), at.key.to_string())) else {
+            continue;
+        };
+        match cache.get(&at, etag) {
+            Some(record) => {
+                cost.cached += 1;
+                found.insert((index, env_index), record);
+            }
+            None => to_read.push((index, env_index, at, etag.clone())),
+        }
+    }
+    cost.read = to_read.len();
+    let read: Vec<_> = futures_util::stream::iter(to_read)
+        .map(|(index, env_index, at, etag)| async move {
+            let record = current_record(store, &at).await;
+            (index, env_index, at, etag, record)
+        })
+        .buffer_unordered(CONCURRENT_READS)
+        .collect()
+        .await;
+    for (index, env_index, at, etag, record) in read {
+        if let Some((record, current_etag)) = record? {
+            // Cached under the ETag of the version read, which is the listed one unless a
+            // record was written meanwhile.
+            cache.put(&at, current_etag.as_deref().unwrap_or(&etag), &record);
+            found.insert((index, env_index), record);
+        }
+    }
+
+    let projects: Vec<Project> = names
+        .into_iter()
+        .enumerate()
+        .map(|(index, name)| Project {
+            latest: found.remove(&(index, None)),
+            deploys: if releases_only {
+                Vec::new()
+            } else {
+                environments
+                    .iter()
+                    .enumerate()
+                    .map(|(env_index, environment)| {
+                        (environment.clone(), found.remove(&(index, Some(env_index))))
+                    })
+                    .collect()
+            },
+            name,
+        })
+        .collect();
+    Ok(Board {
+        projects,
+        environments,
+        cost,
+    })
+}
+
+/// The newest valid record at `at` and the ETag of the version it is, reading the current
+/// version alone (one request) and walking the history only when that version is not a valid
+/// record; `None` when the key has no record.
+async fn current_record<S: RecordStore>(
+    store: &S,
+    at: &Location,
+) -> Result<Option<(StoredRecord, Option<String>)>> {
+    let object = match store.get_current(at).await {
+        Ok(object) => object,
+        Err(err) if err.kind == StoreErrorKind::NoSuchVersion => return Ok(None),
+        Err(err) => return Err(err.into()),
+    };
+    match record_of(&object, at) {
+        Ok(record) => Ok(Some((record, object.etag))),
+        Err(err) => {
+            // The newest valid record beneath an invalid one is the same for as long as the
+            // key's ETag stays the invalid one's, so it is cached under that ETag.
+            tracing::warn!("skipping {err}");
+            let latest = RecordLog::new(store, at).head().await?.latest;
+            Ok(latest.map(|record| (record, object.etag)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::EnvironmentLayout;
+    use crate::record::fixtures::{at, bucket, env};
+    use crate::store::Operation;
+    use crate::store::Versioning;
+    use crate::store::faults::FaultyStore;
+    use crate::store::memory::MemoryStore;
+
+    fn body(version: u64) -> Vec<u8> {
+        format!(r#"{{"version": {version}, "commit": "c{version}", "author": "a@b"}}"#).into_bytes()
+    }
+
+    #[derive(Default)]
+    struct MapCache(HashMap<(Location, String), StoredRecord>);
+
+    impl RecordCache for MapCache {
+        fn get(&self, at: &Location, etag: &str) -> Option<StoredRecord> {
+            self.0.get(&(at.clone(), etag.to_owned())).cloned()
+        }
+        fn put(&mut self, at: &Location, etag: &str, record: &StoredRecord) {
+            self.0.insert((at.clone(), etag.to_owned()), record.clone());
+        }
+    }
+
+    fn layout() -> Layout {
+        Layout {
+            releases_bucket: bucket("releases"),
+            environments: vec![
+                EnvironmentLayout {
+                    name: env("staging"),
+                    deploy_bucket: None,
+                    deploy_key: None,
+                    require_deployed_to: vec![],
+                },
+                EnvironmentLayout {
+                    name: env("production"),
+                    deploy_bucket: Some(bucket("prod")),
+                    deploy_key: None,
+                    require_deployed_to: vec![],
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn a_deploy_is_behind_by_the_difference_of_numbers_and_never_negative() {
+        let record = |version| Record::parse(&body(version), None).unwrap();
+        assert_eq!(behind(&record(7), &record(4)), 3);
+        assert_eq!(behind(&record(7), &record(7)), 0);
+        assert_eq!(behind(&record(3), &record(5)), 0);
+    }
+
+    #[tokio::test]
+    async fn reads_each_record_once_then_only_lists() {
+        let memory = MemoryStore::default();
+        memory.create_bucket("releases", Versioning::Enabled);
+        memory.create_bucket("prod", Versioning::Enabled);
+        for version in 1..=5 {
+            memory.put_unconditionally(&at("releases", "api"), &body(version));
+        }
+        memory.put_unconditionally(&at("releases", "web"), &body(1));
+        memory.put_unconditionally(&at("releases", "deploys/staging/api"), &body(4));
+        memory.put_unconditionally(&at("prod", "api"), &body(2));
+        memory.put_unconditionally(&at("releases", "web"), b"not a record");
+        let store = FaultyStore::new(memory, vec![]);
+        let environments = vec![env("staging"), env("production")];
+        let mut cache = MapCache::default();
+
+        let Board { projects, cost, .. } = read_board(
+            &store,
+            &layout(),
+            Some(&environments),
+            false,
+            |_| true,
+            &mut cache,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            cost,
+            BoardCost {
+                listings: 2,
+                cached: 0,
+                read: 4
+            }
+        );
+        let names: Vec<_> = projects
+            .iter()
+            .map(|project| project.name.as_str())
+            .collect();
+        assert_eq!(names, ["api", "web"]);
+        let behind: Vec<_> = projects[0].rows().iter().map(|row| row.behind).collect();
+        assert_eq!(behind, [Some(0), Some(1), Some(3)]);
+        // web's current version is not a record: the valid one beneath it stands.
+        assert_eq!(projects[1].latest.as_ref().unwrap().record.version, 1);
+        assert_eq!(projects[1].rows()[1].behind, None);
+
+        let gets = store.calls(Operation::GetCurrent);
+        let Board {
+            projects: again,
+            cost,
+            ..
+        } = read_board(
+            &store,
+            &layout(),
+            Some(&environments),
+            false,
+            |_| true,
+            &mut cache,
+        )
+        .await
+        .unwrap();
+        assert_eq!(again, projects);
+        assert_eq!(
+            cost,
+            BoardCost {
+                listings: 2,
+                cached: 4,
+                read: 0
+            }
+        );
+        assert_eq!(store.calls(Operation::GetCurrent), gets);
+
+        store
+            .inner()
+            .put_unconditionally(&at("prod", "api"), &body(5));
+        let Board {
+            projects: fresh,
+            cost,
+            ..
+        } = read_board(
+            &store,
+            &layout(),
+            Some(&environments),
+            false,
+            |name| name == "api",
+            &mut cache,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            cost,
+            BoardCost {
+                listings: 2,
+                cached: 2,
+                read: 1
+            }
+        );
+        assert_eq!(fresh.len(), 1);
+        assert_eq!(fresh[0].rows()[2].behind, Some(0));
+    }
+
+    #[test]
+    fn environments_are_the_layouts_then_those_found_at_the_default_layout() {
+        let listed = |key: &str| ListedKey {
+            key: key.into(),
+            etag: "e".into(),
+        };
+        let keys = [
+            listed("api"),
+            listed("deploys/qa/api"),
+            listed("deploys/staging/api"),
+            listed("deploys/broken"),
+        ];
+        assert_eq!(
+            environments_in(&layout(), &keys),
+            ["staging", "production", "qa"]
+        );
+    }
+}

@@ -1,0 +1,249 @@
+//! Cutting a release: the record of release latest+1 of a commit, with its changelog and the
+//! rollback rule, appended to the release log exactly once. Concourse's `put` and the command
+//! line's `catapult release` both build a [`ReleasePlan`] and call [`cut_release`].
+
+use jiff::Timestamp;
+
+use super::outcome::{Memo, Mode, Outcome, write_or_show};
+use crate::error::{Error, Result};
+use crate::git::{Checkout, Commit, Relation, short_sha};
+use crate::log::{Decision, Head, Judgement, RecordLog};
+use crate::record::{App, BuildInfo, Record, format_timestamp};
+use crate::store::RecordStore;
+
+/// Everything a release is made of, read and checked before the store is touched.
+#[derive(Debug)]
+pub struct ReleasePlan {
+    /// The git checkout.
+    pub checkout: Checkout,
+    /// The commit to release.
+    pub commit: Commit,
+    /// The image digest, or `None` for an application without an image.
+    pub image: Option<String>,
+    /// Who releases.
+    pub author: String,
+    /// Only commits touching these paths make the changelog; empty for all.
+    pub changelog_paths: Vec<String>,
+    /// Whether going back to an older commit is allowed.
+    pub allow_rollback: bool,
+    /// Whether to release the latest release's commit again.
+    pub force: bool,
+    /// `automated` or `manual`.
+    pub action_type: &'static str,
+    /// The Concourse build releasing, if any.
+    pub build: Option<BuildInfo>,
+}
+
+/// Cuts release latest+1 of `app` from `plan`: the same commit as the latest release writes
+/// nothing (unless `force`); a commit that does not descend from the latest release's is a
+/// rollback, refused unless allowed; the changelog is the commits since the latest release.
+pub async fn cut_release<S: RecordStore>(
+    store: &S,
+    app: &App,
+    plan: &ReleasePlan,
+    mode: Mode,
+) -> Result<Outcome> {
+    let log = RecordLog::new(store, &app.releases);
+    let mut changelogs = Memo::default();
+    let decide = async |head: &Head| -> Result<Decision<Outcome>> {
+        let previous = head.latest.as_ref();
+        if let Some(latest) = previous.filter(|latest| latest.record.commit == plan.commit.sha) {
+            if !plan.force {
+                tracing::info!(
+                    "commit {} is already release {} of {}: nothing written (force releases it again)",
+                    short_sha(&plan.commit.sha),
+                    latest.record.version,
+                    app.name
+                );
+                return Ok(Decision::Keep(Outcome::found(latest)));
+            }
+        }
+        let version = match previous {
+            None => 1,
+            Some(previous) => previous.record.version.checked_add(1).ok_or_else(|| {
+                Error::InvalidRecord {
+                    location: app.releases.clone(),
+                    version_id: previous.version_id.clone(),
+                    reason: format!(
+                        "its release number {} is the largest there can be: no release can follow it",
+                        previous.record.version
+                    ),
+                }
+            })?,
+        };
+        let rollback = match previous {
+            None => false,
+            Some(previous) => is_rollback(&log, app, plan, &previous.record).await?,
+        };
+        let previous_commit = previous.map(|previous| previous.record.commit.clone());
+        let changelog = changelogs.get_or_try(previous_commit.clone(), || {
+            Ok(plan.checkout.changelog(
+                previous_commit.as_deref(),
+                &plan.commit,
+                &plan.changelog_paths,
+            )?)
+        })?;
+        if let Some(reason) = &changelog.unavailable {
+            tracing::warn!("the changelog is unavailable: {reason}");
+        }
+        Ok(Decision::Write(Record {
+            version,
+            commit: plan.commit.sha.clone(),
+            image: plan.image.clone(),
+            author: Some(plan.author.clone()),
+            changelog: changelog.text.clone(),
+            commits: changelog.commits.clone(),
+            timestamp: format_timestamp(Timestamp::now()),
+            rollback,
+            action_type: Some(plan.action_type.to_owned()),
+            environment: None,
+            build: plan.build.clone(),
+        }))
+    };
+    // Boxed: the append's future nests the store's and the SDK's, deep enough that a front-end
+    // built alone would need a raised recursion limit to lay it out.
+    let outcome = Box::pin(write_or_show(&log, mode, decide)).await?;
+    if outcome.written {
+        tracing::info!(
+            "released {} {} (commit {}{}) as version {:?} of {}",
+            app.name,
+            outcome.record.version,
+            outcome.record.short_commit(),
+            if outcome.record.rollback {
+                ", a rollback"
+            } else {
+                ""
+            },
+            outcome.version_id.as_deref().unwrap_or_default(),
+            app.releases
+        );
+    }
+    Ok(outcome)
+}
+
+/// Whether releasing `plan.commit` after `previous` goes back: the checkout decides when it
+/// holds both commits; when it lacks the previous one (a shallow clone), the release history
+/// decides, failing closed: a commit an earlier release holds is a rollback, and only a commit
+/// the history has never seen is released with a warning.
+async fn is_rollback<S: RecordStore>(
+    log: &RecordLog<'_, S>,
+    app: &App,
+    plan: &ReleasePlan,
+    previous: &Record,
+) -> Result<bool> {
+    let refuse = |what: String| {
+        Err(Error::RollbackRefused(format!(
+            "commit {} {what}: releasing it would roll back",
+            short_sha(&plan.commit.sha)
+        )))
+    };
+    match plan.checkout.relation(&previous.commit, &plan.commit) {
+        Relation::Same | Relation::Descendant => Ok(false),
+        Relation::NotDescendant if plan.allow_rollback => Ok(true),
+        Relation::NotDescendant => refuse(format!(
+            "does not descend from {}, the commit of release {} of {}",
+            short_sha(&previous.commit),
+            previous.version,
+            app.name
+        )),
+        Relation::PreviousMissing { reason } => {
+            let sha = &plan.commit.sha;
+            let earlier = log
+                .find(None, |stored| {
+                    let record = &stored.record;
+                    if &record.commit == sha || record.commits.contains(sha) {
+                        Judgement::Found
+                    } else {
+                        Judgement::Continue
+                    }
+                })
+                .await?;
+            match earlier {
+                Some(earlier) if plan.allow_rollback => {
+                    tracing::warn!(
+                        "{reason}; release {} of {} already holds commit {}: recording a rollback",
+                        earlier.record.version,
+                        app.name,
+                        short_sha(sha)
+                    );
+                    Ok(true)
+                }
+                Some(earlier) => refuse(format!(
+                    "is already in release {} of {} (this checkout cannot tell more: {reason})",
+                    earlier.record.version, app.name
+                )),
+                None => {
+                    tracing::warn!(
+                        "cannot tell from the checkout whether this release is a rollback ({reason}); no earlier release holds commit {}, so it is released",
+                        short_sha(sha)
+                    );
+                    Ok(false)
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::outcome::AUTOMATED;
+    use crate::store::faults::{Fault, FaultKind, FaultyStore};
+    use crate::store::memory::{MemoryStore, Quirks};
+    use crate::store::{Operation, StoreErrorKind, Versioning};
+
+    /// A repository with one commit, and a plan releasing it.
+    fn plan(force: bool) -> (tempfile::TempDir, ReleasePlan) {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = git2::Repository::init(dir.path()).unwrap();
+        let signature = git2::Signature::new(
+            "Dev Name",
+            "dev@example.com",
+            &git2::Time::new(1_790_000_000, 0),
+        )
+        .unwrap();
+        let tree = repo
+            .find_tree(repo.index().unwrap().write_tree().unwrap())
+            .unwrap();
+        repo.commit(Some("HEAD"), &signature, &signature, "Start", &tree, &[])
+            .unwrap();
+        let checkout = Checkout::open(dir.path()).unwrap();
+        let commit = checkout.head().unwrap();
+        let plan = ReleasePlan {
+            checkout,
+            commit,
+            image: None,
+            author: "dev@example.com".into(),
+            changelog_paths: Vec::new(),
+            allow_rollback: false,
+            force,
+            action_type: AUTOMATED,
+            build: None,
+        };
+        (dir, plan)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_forced_release_whose_answer_was_lost_is_recorded_once() {
+        let app = crate::record::fixtures::app("app", "releases");
+        let memory = MemoryStore::new(Quirks::default());
+        memory.create_bucket("releases", Versioning::Enabled);
+        let store = FaultyStore::new(
+            memory,
+            vec![Fault::on(
+                Operation::Put,
+                2,
+                FaultKind::LoseAnswer(StoreErrorKind::Transient("connection reset".into())),
+            )],
+        );
+        let (_dir, plan) = plan(true);
+        let first = cut_release(&store, &app, &plan, Mode::Write).await.unwrap();
+        assert_eq!(first.record.version, 1);
+        // The same commit again, forced: its answer is lost after it landed.
+        let second = cut_release(&store, &app, &plan, Mode::Write).await.unwrap();
+        assert_eq!(second.record.version, 2);
+        assert!(second.written);
+        assert_eq!(store.inner().versions(&app.releases).len(), 2);
+        assert_eq!(store.calls(Operation::Put), 2);
+    }
+}
