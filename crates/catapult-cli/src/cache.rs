@@ -3,17 +3,18 @@
 //! version never changes, so an entry never goes stale, it is only superseded), and the MFA
 //! session. A cache that cannot be read or written is ignored with a warning, never an error.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use catapult_core::ops::board::RecordCache;
 use catapult_core::record::{Record, StoredRecord};
-use catapult_core::store::Location;
+use catapult_core::store::{BucketName, Location};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-/// The board cache's file name; the version changes with its shape.
-const RECORDS_FILE: &str = "records-v1.json";
+/// The board cache's file name; the version changes with its shape or its meaning (v1 could
+/// hold a record under the ETag of an invalid version on top of it, so it is not read).
+const RECORDS_FILE: &str = "records-v2.json";
 
 /// The cache directory, if the environment names a home for it.
 pub fn directory() -> Option<PathBuf> {
@@ -32,6 +33,9 @@ pub fn directory() -> Option<PathBuf> {
 struct Entries {
     /// By `store`, `bucket` and `key`, each on its own line.
     entries: BTreeMap<String, Entry>,
+    /// `store` and `bucket`, each on its own line, of the buckets shown to keep versions.
+    #[serde(default)]
+    versioned: BTreeSet<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -103,6 +107,19 @@ impl FileCache {
 }
 
 impl RecordCache for FileCache {
+    fn versioned(&self, bucket: &BucketName) -> bool {
+        self.entries
+            .versioned
+            .contains(&format!("{}\n{bucket}", self.store))
+    }
+
+    fn remember_versioned(&mut self, bucket: &BucketName) {
+        self.entries
+            .versioned
+            .insert(format!("{}\n{bucket}", self.store));
+        self.changed = true;
+    }
+
     fn get(&self, at: &Location, etag: &str) -> Option<StoredRecord> {
         let entry = self.entries.entries.get(&self.key(at))?;
         if entry.etag != etag {

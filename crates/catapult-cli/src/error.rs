@@ -23,7 +23,8 @@ impl Failure {
         Failure::Message(message.into())
     }
 
-    /// The message and its causes in one line, each said once.
+    /// The message and its causes in one line, each said once, with no character that could
+    /// drive or reorder the terminal.
     pub fn one_line(&self) -> String {
         let mut text = self.to_string();
         if let Failure::Core(err) = self {
@@ -37,7 +38,8 @@ impl Failure {
                 cause = inner.source();
             }
         }
-        text.replace(['\n', '\r'], " ")
+        let text = text.replace(['\n', '\r'], " ");
+        catapult_core::record::text::terminal_safe(&text).into_owned()
     }
 }
 

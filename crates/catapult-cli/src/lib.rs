@@ -8,7 +8,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use catapult_core::record::text::FormatEscaping;
 use catapult_core::store::s3::{S3Store, check_region, profile_region, store_name};
+use catapult_core::store::tally::Tallied;
 use clap::{CommandFactory, Parser};
 
 mod args;
@@ -67,14 +69,14 @@ fn init_logging(verbose: bool, color: args::ColorChoice) {
     };
     // What a step did, as plain lines; warnings and errors with their level.
     let news = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
+        .with_writer(|| FormatEscaping(std::io::stderr()))
         .with_ansi(ansi)
         .without_time()
         .with_target(false)
         .with_level(verbose)
         .with_filter(filter_fn(|meta| *meta.level() >= Level::INFO));
     let problems = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
+        .with_writer(|| FormatEscaping(std::io::stderr()))
         .with_ansi(ansi)
         .without_time()
         .with_target(false)
@@ -160,7 +162,7 @@ fn run(cli: Cli) -> Result<()> {
             printer,
             store_name: store_name(&connection),
             config,
-            store,
+            store: Tallied::new(store),
             root,
             cache_dir,
         };

@@ -6,6 +6,7 @@
 use std::io::{IsTerminal, Write};
 
 use catapult_core::ops::contains::Contains;
+use catapult_core::record::text::terminal_safe;
 use catapult_core::record::{Record, StoredRecord};
 use jiff::Timestamp;
 use serde::{Serialize, Serializer};
@@ -157,7 +158,7 @@ impl Printer {
                 columns
             };
             for (index, cell) in row.iter().enumerate().take(counted) {
-                widths[index] = widths[index].max(cell.text.chars().count());
+                widths[index] = widths[index].max(clean(&cell.text).chars().count());
             }
         }
         let render = |cells: Vec<(String, Style)>| {
@@ -213,14 +214,13 @@ impl Printer {
     }
 }
 
-/// Text without control characters, so that a record cannot drive the terminal.
+/// Text without control or format characters (escaped as `\u{…}`), so that a record cannot
+/// drive the terminal or reorder what it shows.
 pub fn clean(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
-        .collect()
+    terminal_safe(text).into_owned()
 }
 
-/// Each line of `text` without control characters.
+/// Each line of `text` without control or format characters.
 pub fn clean_lines(text: &str) -> String {
     text.lines().map(clean).collect::<Vec<_>>().join("\n")
 }
@@ -405,6 +405,7 @@ mod tests {
 
     #[test]
     fn a_record_cannot_drive_the_terminal() {
-        assert_eq!(clean("a\x1b[31mb"), "a\u{fffd}[31mb");
+        assert_eq!(clean("a\x1b[31mb"), "a\\u{1b}[31mb");
+        assert_eq!(clean("a\u{202e}b"), "a\\u{202e}b");
     }
 }

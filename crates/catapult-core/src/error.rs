@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use crate::git::GitError;
+use crate::store::tally::Progress;
 use crate::store::{Location, StoreError};
 
 /// Everything that can go wrong in a step. Messages are lowercase and name what is wrong; the
@@ -70,12 +71,58 @@ pub enum Error {
         broken: String,
     },
 
-    /// Two records took the same place because the store did not honour a precondition.
+    /// Two records took the same place because the store did not honour a precondition, and
+    /// this write could not be taken back.
     #[error(
-        "{} now holds two records numbered {}: version {:?} (another writer's) and version {:?} (this write's), because {} did not honour {}; remove one of them by hand",
-        .0.location, .0.number, .0.theirs, .0.ours, .0.store, .0.condition
+        "{} now holds two records numbered {}: version {:?} (another writer's, kept) and version {:?} (this write's), because {} did not honour {}; this write could not be taken back ({}): delete version {:?} of {} by hand (or grant s3:DeleteObjectVersion, which catapult then uses to take such a write back itself)",
+        .0.location, .0.number, .0.theirs, .0.ours, .0.store, .0.condition, .0.cause, .0.ours, .0.location
     )]
     Duplicate(Box<Duplicate>),
+
+    /// Another writer's record took the same place first because the store did not honour a
+    /// precondition; this write was taken back, so nothing was written.
+    #[error(
+        "another writer's record numbered {} took the same place in {} first (version {:?}), because {} did not honour {}: this write (version {:?}) was taken back, so nothing was written; try again",
+        .0.number, .0.location, .0.theirs, .0.store, .0.condition, .0.ours
+    )]
+    TakenBack(Box<Duplicate>),
+
+    /// The store keeps no object versions at all, so it cannot hold a history.
+    #[error(
+        "{store} has no object versioning ({evidence}); catapult needs a store that keeps every version"
+    )]
+    NoVersioning {
+        /// The store, by its endpoint.
+        store: String,
+        /// What showed it: "ListObjectVersions: 501 Not Implemented".
+        evidence: String,
+    },
+
+    /// A version the listing named could not be read whole and as listed.
+    #[error("version {version_id:?} of {location} could not be read whole: {why}")]
+    Unreadable {
+        /// Where it lives.
+        location: Location,
+        /// Its S3 VersionId.
+        version_id: String,
+        /// What each read met, in a phrase.
+        why: String,
+    },
+
+    /// The record was written, but the listing that verifies the write failed.
+    #[error(
+        "the record was written: {location} holds it as version {version_id:?} (release {number}), but the listing that verifies it failed ({cause}); do not write it again: the same put, retried, finds it and writes nothing"
+    )]
+    WrittenUnverified {
+        /// The records written to.
+        location: Location,
+        /// The version written.
+        version_id: String,
+        /// Its release number.
+        number: u64,
+        /// Why the verification failed.
+        cause: String,
+    },
 
     /// A git operation on the user's checkout failed: not a repository, an unknown commit, a
     /// broken history. The message names the path and the commit asked for.
@@ -141,6 +188,22 @@ pub enum Error {
         seconds: u64,
     },
 
+    /// The step ran out of time while the store kept answering: a long walk on a slow store.
+    #[error(
+        "the step ran out of its {seconds} s deadline while {doing}: {store} kept answering ({} requests answered, {} versions listed, {} records read), but not fast enough to finish",
+        .progress.answered, .progress.versions_listed, .progress.bodies_read
+    )]
+    DeadlineExceeded {
+        /// What the step was doing, in a phrase: "looking for release 1 in s3://b/app".
+        doing: String,
+        /// The store.
+        store: String,
+        /// The deadline.
+        seconds: u64,
+        /// How far it got.
+        progress: Progress,
+    },
+
     /// A file or directory could not be read or written.
     #[error("cannot {action} {path}")]
     Io {
@@ -169,6 +232,8 @@ pub struct Duplicate {
     pub store: String,
     /// The precondition it ignored.
     pub condition: String,
+    /// Why this write could not be taken back, for [`Error::Duplicate`].
+    pub cause: String,
 }
 
 /// The core's results.

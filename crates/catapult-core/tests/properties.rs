@@ -139,6 +139,8 @@ proptest! {
         changelog in ".{0,200}",
         rollback in any::<bool>(),
         environment in proptest::option::of("[a-z]{1,10}"),
+        highest_version in proptest::option::of(1u64..),
+        write_id in proptest::option::of("[0-9a-f]{32}"),
     ) {
         let record = Record {
             version,
@@ -152,6 +154,8 @@ proptest! {
             action_type: Some("manual".into()),
             environment,
             build: None,
+            highest_version,
+            write_id,
         };
         let read = Record::parse(&record.to_json(), None).map_err(TestCaseError::fail)?;
         prop_assert_eq!(read, record);

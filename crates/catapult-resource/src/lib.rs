@@ -13,6 +13,7 @@ use std::process::ExitCode;
 
 use catapult_core::concourse::ResourceConfig;
 use catapult_core::concourse::request::MAX_REQUEST_BYTES;
+use catapult_core::record::text::terminal_safe;
 use catapult_core::store::s3::S3Store;
 use catapult_core::{Error, Result};
 use serde::Serialize;
@@ -108,15 +109,21 @@ where
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             let mut stderr = std::io::stderr().lock();
-            let _ = writeln!(stderr, "error: {err}");
+            let _ = writeln!(stderr, "error: {}", one_line(&err.to_string()));
             let mut cause = err.source();
             while let Some(inner) = cause {
-                let _ = writeln!(stderr, "  caused by: {inner}");
+                let _ = writeln!(stderr, "  caused by: {}", one_line(&inner.to_string()));
                 cause = inner.source();
             }
             ExitCode::FAILURE
         }
     }
+}
+
+/// A message as one line Concourse's log can show: newlines folded, control and format
+/// characters escaped.
+fn one_line(message: &str) -> String {
+    terminal_safe(&message.replace(['\n', '\r'], " ")).into_owned()
 }
 
 fn help(binary: &Binary) -> String {

@@ -1,8 +1,9 @@
 //! Logs for people reading a Concourse build: on stderr (stdout is the protocol), coloured
 //! (Concourse renders ANSI) unless `NO_COLOR` is set, and `debug: true` raising the level of
 //! catapult's own logs only. The AWS SDK stays at warnings whatever the level: its debug logs
-//! show request headers.
+//! show request headers. Format characters (a bidi override in a key) are escaped on the way.
 
+use catapult_core::record::text::FormatEscaping;
 use tracing::Level;
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
@@ -17,7 +18,7 @@ pub fn init(debug: bool) {
         .with_default(Level::WARN);
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
     let format = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
+        .with_writer(|| FormatEscaping(std::io::stderr()))
         .with_ansi(!no_color)
         .without_time()
         .with_target(false);

@@ -9,7 +9,7 @@ use catapult_core::concourse::get::{get, step_output};
 use catapult_core::concourse::{CheckRequest, InRequest, OutRequest};
 use catapult_core::ops::within_deadline;
 use catapult_core::record::BuildInfo;
-use catapult_core::store::RecordStore;
+use catapult_core::store::tally::Tallied;
 
 use crate::{Binary, connect, directory_argument, execute};
 
@@ -35,9 +35,14 @@ const OUT: Binary = Binary {
 pub fn check_step() -> ExitCode {
     execute(&CHECK, |stdin| async move {
         let (config, since) = CheckRequest::parse(&stdin)?;
-        let store = connect(&config).await?;
-        let at = config.resource.tracked();
-        within_deadline(store.name(), check(&store, at, since.as_ref())).await
+        let store = Tallied::new(connect(&config).await?);
+        let doing = format!("checking {} for new versions", config.resource.tracked());
+        within_deadline(
+            &store,
+            &doing,
+            check(&store, &config.resource, since.as_ref()),
+        )
+        .await
     })
 }
 
@@ -46,9 +51,14 @@ pub fn in_step() -> ExitCode {
     execute(&IN, |stdin| async move {
         let destination = directory_argument()?;
         let (config, version) = InRequest::parse(&stdin)?;
-        let store = connect(&config).await?;
+        let store = Tallied::new(connect(&config).await?);
+        let doing = format!(
+            "fetching version {:?} of {}",
+            version.version,
+            config.resource.tracked()
+        );
         let step = get(&store, &config.resource, &version, &destination);
-        within_deadline(store.name(), step).await
+        within_deadline(&store, &doing, step).await
     })
 }
 
@@ -59,8 +69,17 @@ pub fn out_step() -> ExitCode {
         let (config, params) = OutRequest::parse(&stdin)?;
         let build = BuildInfo::from_variables(|name| std::env::var(name).ok());
         let plan = params.plan(&config.resource, &build_dir, build)?;
-        let store = connect(&config).await?;
-        let outcome = within_deadline(store.name(), plan.run(&store, &config.resource)).await?;
+        let store = Tallied::new(connect(&config).await?);
+        let doing = match config.resource.environment() {
+            Some(environment) => format!(
+                "deploying {} to {:?} ({})",
+                config.resource.app().name,
+                environment.name().as_str(),
+                environment.deploys()
+            ),
+            None => format!("cutting a release in {}", config.resource.tracked()),
+        };
+        let outcome = within_deadline(&store, &doing, plan.run(&store, &config.resource)).await?;
         let version_id = outcome.version_id.unwrap_or_default();
         Ok(step_output(&outcome.record, &version_id))
     })

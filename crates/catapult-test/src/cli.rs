@@ -132,6 +132,8 @@ pub struct RecordOut {
     pub action_type: Option<String>,
     pub environment: Option<String>,
     pub build: Option<serde_json::Value>,
+    pub highest_version: Option<u64>,
+    pub write_id: Option<String>,
     pub name: String,
     pub version_id: Option<String>,
     pub contains: Option<String>,

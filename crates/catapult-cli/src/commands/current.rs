@@ -17,7 +17,10 @@ pub async fn current<S: RecordStore>(
     let app = context.app(name)?;
     let at = context.log_location(&app, environment)?;
     let latest = context
-        .deadline(RecordLog::new(&context.store, &at).records(Some(1)))
+        .deadline(
+            &format!("reading the latest record of {at}"),
+            RecordLog::new(&context.store, &at).records(Some(1)),
+        )
         .await?
         .into_iter()
         .next()

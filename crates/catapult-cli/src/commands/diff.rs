@@ -22,7 +22,10 @@ pub async fn diff<S: RecordStore>(
     let from_at = context.log_location(&app, Some(from))?;
     let to_at = context.log_location(&app, Some(to))?;
     let promotion = context
-        .deadline(promotion(&context.store, &app, &from_at, &to_at))
+        .deadline(
+            &format!("reading what promoting {from} to {to} would ship"),
+            promotion(&context.store, &app, &from_at, &to_at),
+        )
         .await?
         .ok_or_else(|| {
             Failure::new(format!(

@@ -13,12 +13,10 @@ pub async fn find<S: RecordStore>(context: &Context<S>, name: &str, revision: &s
     let app = context.app(name)?;
     let (checkout, sha) = context.resolve_revision(revision)?;
     let found = context
-        .deadline(first_release_containing(
-            &context.store,
-            &app,
-            Some(&checkout),
-            &sha,
-        ))
+        .deadline(
+            &format!("looking for the first release of {name} that includes {revision}"),
+            first_release_containing(&context.store, &app, Some(&checkout), &sha),
+        )
         .await?
         .ok_or_else(|| {
             Failure::new(format!(

@@ -29,7 +29,10 @@ pub async fn history<S: RecordStore>(
         return Err(Failure::new("--last: give 1 or more"));
     }
     let records = context
-        .deadline(RecordLog::new(&context.store, &at).records(last))
+        .deadline(
+            &format!("reading the history of {at}"),
+            RecordLog::new(&context.store, &at).records(last),
+        )
         .await?;
     let answers = records
         .iter()

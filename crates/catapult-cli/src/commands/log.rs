@@ -85,7 +85,10 @@ async fn endpoint_sha<S: RecordStore>(
                 commit: None,
             };
             Ok(context
-                .deadline(chosen_release(&context.store, app, &choice))
+                .deadline(
+                    &format!("looking for release {version} in {}", app.releases),
+                    chosen_release(&context.store, app, &choice),
+                )
                 .await?
                 .record
                 .commit)

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use catapult_core::git::Checkout;
 use catapult_core::ops::{Mode, Outcome, within_deadline};
 use catapult_core::record::{App, AppName, EnvironmentName, EnvironmentPlace, Layout};
+use catapult_core::store::tally::Tallied;
 use catapult_core::store::{Location, RecordStore};
 
 use crate::args::Command;
@@ -33,8 +34,8 @@ pub struct Context<S> {
     pub printer: Printer,
     /// The configuration.
     pub config: Config,
-    /// The store.
-    pub store: S,
+    /// The store, counting what it answers.
+    pub store: Tallied<S>,
     /// The store's name, for messages.
     pub store_name: String,
     /// The git repository's root, if the command runs in one.
@@ -123,8 +124,13 @@ impl<S: RecordStore> Context<S> {
         Ok((checkout, sha))
     }
 
-    async fn deadline<T>(&self, step: impl Future<Output = catapult_core::Result<T>>) -> Result<T> {
-        Ok(within_deadline(&self.store_name, step).await?)
+    /// Runs `step`, which is `doing` something, within the step's deadline.
+    async fn deadline<T>(
+        &self,
+        doing: &str,
+        step: impl Future<Output = catapult_core::Result<T>>,
+    ) -> Result<T> {
+        Ok(within_deadline(&self.store, doing, step).await?)
     }
 }
 
@@ -185,7 +191,11 @@ where
             contains: None,
         }
     }
-    let preview = context.deadline(run(Mode::DryRun)).await?;
+    let doing = match environment {
+        Some(environment) => format!("deploying {name} to {environment:?}"),
+        None => format!("cutting a release of {name}"),
+    };
+    let preview = context.deadline(&doing, run(Mode::DryRun)).await?;
     let outcome = if preview.version_id.is_some() || dry_run {
         preview
     } else {
@@ -195,7 +205,7 @@ where
                 return Err(Failure::new("nothing written: not confirmed"));
             }
         }
-        context.deadline(run(Mode::Write)).await?
+        context.deadline(&doing, run(Mode::Write)).await?
     };
     if dry_run && outcome.version_id.is_none() {
         note("dry run: nothing written");

@@ -24,19 +24,25 @@ pub async fn show<S: RecordStore>(
                 commit: None,
             };
             context
-                .deadline(chosen_release(&context.store, &app, &choice))
+                .deadline(
+                    &format!("looking for release {version} in {}", app.releases),
+                    chosen_release(&context.store, &app, &choice),
+                )
                 .await?
         }
         Some(environment) => {
             let at = context.log_location(&app, Some(environment))?;
             context
-                .deadline(RecordLog::new(&context.store, &at).find(None, |stored| {
-                    if stored.record.version == version {
-                        Judgement::Found
-                    } else {
-                        Judgement::Continue
-                    }
-                }))
+                .deadline(
+                    &format!("looking for a deploy of release {version} in {at}"),
+                    RecordLog::new(&context.store, &at).find(None, |stored| {
+                        if stored.record.version == version {
+                            Judgement::Found
+                        } else {
+                            Judgement::Continue
+                        }
+                    }),
+                )
                 .await?
                 .ok_or_else(|| {
                     Failure::new(format!(

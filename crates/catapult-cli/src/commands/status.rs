@@ -48,14 +48,17 @@ pub async fn status<S: RecordStore>(context: &Context<S>, args: &StatusArgs) -> 
         environments,
         cost,
     } = context
-        .deadline(board::read_board(
-            &context.store,
-            layout,
-            (!asked.is_empty()).then_some(asked.as_slice()),
-            args.releases_only,
-            keep,
-            &mut cache,
-        ))
+        .deadline(
+            "reading the board",
+            board::read_board(
+                &context.store,
+                layout,
+                (!asked.is_empty()).then_some(asked.as_slice()),
+                args.releases_only,
+                keep,
+                &mut cache,
+            ),
+        )
         .await?;
     cache.save();
     tracing::debug!(

@@ -221,8 +221,7 @@ mod tests {
             timestamp: "2026-11-21T10:00:00Z".into(),
             rollback: false,
             action_type: Some("automated".into()),
-            environment: None,
-            build: None,
+            ..Record::default()
         }
     }
 

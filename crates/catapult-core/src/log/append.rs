@@ -1,13 +1,43 @@
-//! Appending to a log exactly once: the conditional write, what is done when its outcome is
-//! unknown (find the write in the history before writing again), the verification that no
-//! other writer's record slipped beneath it on a store whose preconditions are not known to
-//! hold, and taking back a write that a store kept without a version.
+//! Appending to a log exactly once. Each attempt stamps the record with a write id of its own, so
+//! the body it sends is unique to it and its ETag names it alone. The write is conditional on
+//! the head; when its outcome is unknown (no answer, a 5xx, a 412 or 409 that an SDK retry of a
+//! landed write may meet, an answer without a version id) the versions newer than the head are
+//! searched for the body this attempt sent before anything is written again. After a write to
+//! a store whose preconditions are not known to hold, one listing (retried like any read)
+//! verifies that the version beneath the new one is the one the write followed; a write that
+//! finds another writer's record there takes its own version back. A write that a bucket kept
+//! without a version is taken back only when nothing written before versioning was on could be
+//! what is deleted.
 
-use super::retry::{new_write_id, wait_before_retry};
+use super::retry::{new_write_id, retry_transient, wait_before_retry};
 use super::{Appended, Decision, Head, MAX_WRITE_ATTEMPTS, RecordLog, record_of};
 use crate::error::{Duplicate, Error, Result};
-use crate::record::StoredRecord;
-use crate::store::{NULL_VERSION_ID, RecordStore, StoreErrorKind, Versioning, WriteCondition};
+use crate::record::{Record, StoredRecord};
+use crate::store::{
+    ListedVersion, NULL_VERSION_ID, RecordStore, StoreError, StoreErrorKind, Versioning,
+    WriteCondition, etag_of, same_etag,
+};
+
+/// One attempt's write: what it sent, and on what condition.
+struct Attempt<'h> {
+    head: &'h Head,
+    condition: WriteCondition,
+    record: Record,
+    body: Vec<u8>,
+    etag: String,
+}
+
+/// Where a search for an attempt's write found it, if anywhere. Made once per search and
+/// consumed at once, so its size does not matter.
+#[allow(clippy::large_enum_variant)]
+enum Search {
+    /// It landed as this version.
+    Found(StoredRecord),
+    /// It did not land, and the key has not changed since the head was read.
+    NotFoundUnchanged,
+    /// It did not land, and the key has changed: another writer got there first.
+    NotFoundChanged,
+}
 
 impl<'a, S: RecordStore> RecordLog<'a, S> {
     /// Appends the record `decide` makes of the head, on the condition that the head is still
@@ -18,11 +48,11 @@ impl<'a, S: RecordStore> RecordLog<'a, S> {
         &self,
         mut decide: impl AsyncFnMut(&Head) -> Result<Decision<T>>,
     ) -> Result<Appended<T>> {
-        let mut own_writes: Vec<String> = Vec::new();
         let mut why = String::new();
+        let mut last_write_id = String::new();
         for attempt in 1..=MAX_WRITE_ATTEMPTS {
             let head = self.head().await?;
-            let record = match decide(&head).await? {
+            let mut record = match decide(&head).await? {
                 Decision::Keep(kept) => return Ok(Appended::Kept(kept)),
                 Decision::Write(record) => record,
             };
@@ -33,26 +63,55 @@ impl<'a, S: RecordStore> RecordLog<'a, S> {
                     .into(),
             })?;
             let write_id = new_write_id();
-            own_writes.push(write_id.clone());
-            let written = self
+            record.write_id = Some(write_id.clone());
+            last_write_id.clone_from(&write_id);
+            let body = record.to_json();
+            let sent = Attempt {
+                head: &head,
+                condition,
+                etag: etag_of(&body),
+                body,
+                record,
+            };
+            let answer = self
                 .store
-                .put(self.at, record.to_json(), &condition, &write_id)
+                .put(self.at, sent.body.clone(), &sent.condition, &write_id)
                 .await;
-            let failure = match written {
-                Ok(Some(version_id)) => {
+            let failure = match answer {
+                Ok(Some(version_id)) if version_id != NULL_VERSION_ID => {
                     let stored = StoredRecord {
                         version_id,
                         last_modified: None,
-                        record,
+                        record: sent.record.clone(),
                     };
-                    self.verify(&stored, &head, &condition).await?;
+                    self.verify(&stored, &sent).await?;
                     return Ok(Appended::Written(stored));
                 }
-                Ok(None) => return Err(self.take_back_unversioned_write().await),
+                Ok(_) => {
+                    // Written, but the answer says no version id: only the history can tell
+                    // whether the store kept a version of it.
+                    tracing::warn!(
+                        "{} answered PutObject on {} without a version id; looking for the write in the history",
+                        self.store.name(),
+                        self.at
+                    );
+                    match self.search(&sent).await {
+                        Ok(Search::Found(stored)) => return self.landed(stored, &sent).await,
+                        Ok(_) => {
+                            return Err(Error::StoreBroken {
+                                store: self.store.name().to_owned(),
+                                location: self.at.clone(),
+                                broken: "answered PutObject as written, with no version id, and does not list the write".into(),
+                            });
+                        }
+                        Err(err) => return Err(self.outcome_unknown(&write_id, err)),
+                    }
+                }
                 Err(failure) => failure,
             };
             let refused = match &failure.kind {
                 StoreErrorKind::PreconditionFailed => true,
+                StoreErrorKind::Conflict => false,
                 StoreErrorKind::Transient(_) | StoreErrorKind::Unavailable(_) => {
                     tracing::warn!(
                         "the outcome of a write is unknown ({failure}); looking for it in the history"
@@ -64,39 +123,47 @@ impl<'a, S: RecordStore> RecordLog<'a, S> {
                         store: self.store.name().to_owned(),
                         location: self.at.clone(),
                         broken: format!(
-                            "does not implement conditional writes (PutObject with {condition} answered 501 Not Implemented)"
+                            "does not implement conditional writes (PutObject with {} answered 501 Not Implemented)",
+                            sent.condition
                         ),
                     });
                 }
                 _ => return Err(failure.into()),
             };
-            // A 412 may be the SDK's retry of a write that landed, and a lost answer may hide
-            // one: either way, this append's own write ids say.
+            // A 412 or 409 may be met by the SDK's retry of a write that landed, and a lost
+            // answer may hide one: either way, what this attempt sent says.
             let search = self
-                .own_write_since(&head, &own_writes)
+                .search(&sent)
                 .await
-                .map_err(|err| self.outcome_unknown(&own_writes, err))?;
-            if let Some(stored) = search.found {
-                tracing::info!(
-                    "this put's write had landed as version {:?} ({failure})",
-                    stored.version_id
-                );
-                self.verify(&stored, &head, &condition).await?;
-                return Ok(Appended::Written(stored));
+                .map_err(|err| self.outcome_unknown(&write_id, err))?;
+            match search {
+                Search::Found(stored) => {
+                    tracing::info!(
+                        "this put's write had landed as version {:?} ({failure})",
+                        stored.version_id
+                    );
+                    return self.landed(stored, &sent).await;
+                }
+                Search::NotFoundUnchanged if refused => {
+                    return Err(Error::StoreBroken {
+                        store: self.store.name().to_owned(),
+                        location: self.at.clone(),
+                        broken: format!(
+                            "answered 412 Precondition Failed to PutObject with {} although the key has not changed: it does not honour that precondition",
+                            sent.condition
+                        ),
+                    });
+                }
+                Search::NotFoundUnchanged | Search::NotFoundChanged => {}
             }
-            if refused && search.unchanged {
-                return Err(Error::StoreBroken {
-                    store: self.store.name().to_owned(),
-                    location: self.at.clone(),
-                    broken: format!(
-                        "answered 412 Precondition Failed to PutObject with {condition} although the key has not changed: it does not honour that precondition"
-                    ),
-                });
-            }
-            why = if refused {
-                "another writer changed it first each time".into()
-            } else {
-                format!("the last answer was lost: {failure}")
+            why = match failure.kind {
+                StoreErrorKind::PreconditionFailed => {
+                    "another writer changed it first each time".into()
+                }
+                StoreErrorKind::Conflict => {
+                    "another writer's conditional write was in flight each time (409)".into()
+                }
+                _ => format!("the last answer was lost: {failure}"),
             };
             if attempt < MAX_WRITE_ATTEMPTS {
                 wait_before_retry(self.at, attempt).await;
@@ -105,24 +172,39 @@ impl<'a, S: RecordStore> RecordLog<'a, S> {
         Err(Error::GaveUp {
             location: self.at.clone(),
             attempts: MAX_WRITE_ATTEMPTS,
-            why,
+            why: format!("{why} (last write id {last_write_id})"),
         })
     }
 
+    /// What to do with this attempt's write, found in the history as `stored`: verify it, or,
+    /// found as a `null` version, take it back as a write the bucket kept without a version.
+    async fn landed<T>(&self, stored: StoredRecord, sent: &Attempt<'_>) -> Result<Appended<T>> {
+        if stored.version_id == NULL_VERSION_ID {
+            return Err(self.take_back_unversioned_write(sent.head).await);
+        }
+        self.verify(&stored, sent).await?;
+        Ok(Appended::Written(stored))
+    }
+
     /// The error when the search for a write whose answer was lost failed too: the write may
-    /// have landed, and the history says so by its write id.
-    fn outcome_unknown(&self, write_ids: &[String], err: Error) -> Error {
+    /// have landed, and the history says so by what it holds.
+    fn outcome_unknown(&self, write_id: &str, err: Error) -> Error {
         Error::OutcomeUnknown {
             location: self.at.clone(),
-            write_id: write_ids.last().cloned().unwrap_or_default(),
+            write_id: write_id.to_owned(),
             cause: err.to_string(),
         }
     }
 
-    /// Looks for one of `write_ids` among the versions newer than `head`'s newest, newest first.
-    async fn own_write_since(&self, head: &Head, write_ids: &[String]) -> Result<OwnWriteSearch> {
+    /// Looks for `sent` among the versions newer than its head's newest, newest first: a
+    /// version whose ETag is the MD5 of the body sent, or (for a store whose ETags are not MD5s)
+    /// whose body is exactly the body sent. Another writer's version, even one carrying a write
+    /// id of ours in its metadata, is not ours.
+    async fn search(&self, sent: &Attempt<'_>) -> Result<Search> {
+        let head = sent.head;
         let mut history = self.walk();
         let mut first = true;
+        let mut newer: Vec<ListedVersion> = Vec::new();
         let mut unchanged = false;
         while let Some(entry) = history.next().await? {
             if Some(&entry.version_id) == head.newest.as_ref() {
@@ -133,112 +215,185 @@ impl<'a, S: RecordStore> RecordLog<'a, S> {
                 break;
             }
             first = false;
-            let object = match self.get(&entry.version_id).await {
-                Ok(object) => object,
-                Err(err) if err.kind == StoreErrorKind::NoSuchVersion => continue,
-                Err(err) => return Err(err.into()),
-            };
-            if object
-                .write_id
-                .as_ref()
-                .is_some_and(|id| write_ids.contains(id))
+            if entry
+                .etag
+                .as_deref()
+                .is_some_and(|etag| same_etag(etag, &sent.etag))
             {
-                let stored = record_of(&object, self.at)?;
-                return Ok(OwnWriteSearch {
-                    found: Some(stored),
-                    unchanged: false,
-                });
+                return Ok(Search::Found(self.stored(&entry, sent)));
             }
+            newer.push(entry);
         }
         if head.newest.is_none() && first {
             // The key had no version and still has none.
             unchanged = true;
         }
-        Ok(OwnWriteSearch {
-            found: None,
-            unchanged,
+        for entry in &newer {
+            let object = match self.get(&entry.version_id).await {
+                Ok(object) => object,
+                Err(Error::Store(err)) if err.kind == StoreErrorKind::NoSuchVersion => continue,
+                Err(err) => return Err(err),
+            };
+            if object.body == sent.body {
+                return Ok(Search::Found(
+                    record_of(&object, self.at).unwrap_or_else(|_| self.stored(entry, sent)),
+                ));
+            }
+        }
+        Ok(if unchanged {
+            Search::NotFoundUnchanged
+        } else {
+            Search::NotFoundChanged
         })
     }
 
+    /// The record `sent` wrote, stored as the version `entry` lists.
+    fn stored(&self, entry: &ListedVersion, sent: &Attempt<'_>) -> StoredRecord {
+        StoredRecord {
+            version_id: entry.version_id.clone(),
+            last_modified: entry.last_modified,
+            record: sent.record.clone(),
+        }
+    }
+
     /// On a store whose preconditions are not known to hold, checks that the version beneath
-    /// `written` is the one its write was conditioned on: otherwise another writer's version
-    /// slipped in between, and the two records take the same place.
-    async fn verify(
-        &self,
-        written: &StoredRecord,
-        head: &Head,
-        condition: &WriteCondition,
-    ) -> Result<()> {
+    /// `written` is the one its write was conditioned on. Otherwise other writers' versions
+    /// slipped in between, the store having ignored the precondition: this write takes its own
+    /// version back, and says so. The listing is read like any other, a transient fault retried;
+    /// when it still fails, the error says that the record was written.
+    async fn verify(&self, written: &StoredRecord, sent: &Attempt<'_>) -> Result<()> {
         if !self.store.verifies_writes() {
             return Ok(());
         }
+        let beneath =
+            self.version_beneath(written)
+                .await
+                .map_err(|err| Error::WrittenUnverified {
+                    location: self.at.clone(),
+                    version_id: written.version_id.clone(),
+                    number: written.record.version,
+                    cause: err.to_string(),
+                })?;
+        let head = sent.head;
+        match beneath {
+            Beneath::Version(beneath) if Some(&beneath) == head.newest.as_ref() => Ok(()),
+            Beneath::Nothing if head.newest.is_none() => Ok(()),
+            Beneath::Version(theirs) => Err(self.take_back_duplicate(written, theirs, sent).await),
+            Beneath::Nothing => Err(Error::StoreBroken {
+                store: self.store.name().to_owned(),
+                location: self.at.clone(),
+                broken: format!(
+                    "lost version {:?}, which the write was conditioned on",
+                    head.newest.as_deref().unwrap_or_default()
+                ),
+            }),
+            Beneath::NotListed => Err(Error::StoreBroken {
+                store: self.store.name().to_owned(),
+                location: self.at.clone(),
+                broken: format!(
+                    "does not list version {:?}, which it has just written",
+                    written.version_id
+                ),
+            }),
+        }
+    }
+
+    /// What the listing holds beneath `written`.
+    async fn version_beneath(&self, written: &StoredRecord) -> Result<Beneath> {
         let mut history = self.walk();
         let mut seen_ours = false;
         while let Some(entry) = history.next().await? {
             if seen_ours {
-                if Some(&entry.version_id) == head.newest.as_ref() {
-                    return Ok(());
-                }
-                return Err(Error::Duplicate(Box::new(Duplicate {
-                    location: self.at.clone(),
-                    number: written.record.version,
-                    theirs: entry.version_id,
-                    ours: written.version_id.clone(),
-                    store: self.store.name().to_owned(),
-                    condition: condition.to_string(),
-                })));
+                return Ok(Beneath::Version(entry.version_id));
             }
             seen_ours = entry.version_id == written.version_id;
         }
-        if seen_ours && head.newest.is_none() {
-            return Ok(());
-        }
-        Err(Error::StoreBroken {
-            store: self.store.name().to_owned(),
-            location: self.at.clone(),
-            broken: if seen_ours {
-                format!(
-                    "lost version {:?}, which the write was conditioned on",
-                    head.newest.as_deref().unwrap_or_default()
-                )
-            } else {
-                format!(
-                    "does not list version {:?}, which it has just written",
-                    written.version_id
-                )
-            },
+        Ok(if seen_ours {
+            Beneath::Nothing
+        } else {
+            Beneath::NotListed
         })
     }
 
-    /// A write was kept without a version: the bucket's versioning was suspended after the
-    /// listing showed versions. Takes the write back (its `null` version) so that nothing is
-    /// half-written, and names the bucket.
-    async fn take_back_unversioned_write(&self) -> Error {
+    /// Takes `written` back: another writer's version `theirs` took the same place first,
+    /// because the store ignored the precondition. The oldest of the records that raced is the
+    /// one kept, and it is never this one.
+    async fn take_back_duplicate(
+        &self,
+        written: &StoredRecord,
+        theirs: String,
+        sent: &Attempt<'_>,
+    ) -> Error {
+        let mut duplicate = Duplicate {
+            location: self.at.clone(),
+            number: written.record.version,
+            theirs,
+            ours: written.version_id.clone(),
+            store: self.store.name().to_owned(),
+            condition: sent.condition.to_string(),
+            cause: String::new(),
+        };
+        match self.delete(&written.version_id).await {
+            Ok(()) => {
+                tracing::warn!(
+                    "{} did not honour {}: took this write (version {:?}) back",
+                    duplicate.store,
+                    duplicate.condition,
+                    duplicate.ours
+                );
+                Error::TakenBack(Box::new(duplicate))
+            }
+            Err(err) => {
+                duplicate.cause = err.to_string();
+                Error::Duplicate(Box::new(duplicate))
+            }
+        }
+    }
+
+    /// A write was kept without a version: the bucket's versioning was off or suspended
+    /// although the listing showed versions. Takes the write back (its `null` version) so that
+    /// nothing is half-written, unless the listing showed a `null` version before the write:
+    /// that one was there before catapult, and a `null` version is never deleted then.
+    async fn take_back_unversioned_write(&self, head: &Head) -> Error {
         let state = match self.store.versioning(&self.at.bucket).await {
             Ok(Versioning::Off) => "never enabled",
             _ => "suspended",
         };
-        match self.store.delete_version(self.at, NULL_VERSION_ID).await {
-            Ok(()) => tracing::warn!(
-                "{} kept the record without a version; it was removed again",
+        if head.null_version_listed {
+            tracing::error!(
+                "{} kept the record without a version, in place of the object written there before versioning was enabled (version \"null\"); nothing was deleted",
                 self.at
-            ),
-            Err(err) => tracing::error!(
-                "{} kept the record without a version, and it could not be removed ({err}): delete its \"null\" version by hand",
-                self.at
-            ),
+            );
+        } else {
+            match self.delete(NULL_VERSION_ID).await {
+                Ok(()) => tracing::warn!(
+                    "{} kept the record without a version; it was removed again",
+                    self.at
+                ),
+                Err(err) => tracing::error!(
+                    "{} kept the record without a version, and it could not be removed ({err}): delete its \"null\" version by hand",
+                    self.at
+                ),
+            }
         }
         Error::BucketNotVersioned {
             bucket: self.at.bucket.to_string(),
             state,
         }
     }
+
+    /// Deletes one version for good, a transient fault retried.
+    async fn delete(&self, version_id: &str) -> Result<(), StoreError> {
+        retry_transient(async || self.store.delete_version(self.at, version_id).await).await
+    }
 }
 
-/// What [`RecordLog::own_write_since`] found.
-struct OwnWriteSearch {
-    /// This append's own write, if it landed.
-    found: Option<StoredRecord>,
-    /// Whether the key's current version is still the one the write was conditioned on.
-    unchanged: bool,
+/// What a listing holds beneath a version just written.
+enum Beneath {
+    /// This version.
+    Version(String),
+    /// Nothing: it is the oldest.
+    Nothing,
+    /// The listing does not name the version written.
+    NotListed,
 }

@@ -3,23 +3,21 @@
 //! is ever missed, duplicated or lost, whatever the network or the store does.
 //!
 //! - **Walking** a history goes newest first, a page at a time, so its cost grows with how far
-//!   back it goes. A page marked truncated without markers goes on from its last entry; a store
-//!   that does not list newest first gets one full listing, put in order without dropping ties.
-//! - **Reading** retries a transient fault (a reset in the middle of a body); a missing bucket
-//!   is an error everywhere, never a skipped version; an invalid body is skipped with a warning
-//!   wherever a history is scanned.
-//! - **Appending** is conditional on the key's current version (`If-None-Match: *` on an empty
-//!   key, `If-Match` after), and each attempt carries a random write id stored with the object.
-//!   When the outcome of a write is unknown (its answer lost, or a 412 that may be the SDK's
-//!   retry of a write that landed), the versions newer than the one it was conditioned on are
-//!   read, and a version with one of this append's write ids is its own: it never writes twice.
-//!   A 412 while the key has not changed is the store refusing the precondition, and fails at
-//!   once; a 501 is named. On any store but AWS S3, one listing after each write verifies that
-//!   the version beneath the new one is the one the write was conditioned on, so that a store
-//!   that ignores preconditions is caught by the writer that raced, which fails naming both.
-//! - **Versioning** is known before anything is written: from the listing where it shows real
-//!   version ids, from GetBucketVersioning otherwise. A write that a store kept without a version
-//!   (versioning suspended meanwhile) is taken back.
+//!   back it goes ([`walk`]). A page marked truncated without markers goes on from its last
+//!   entry; a store that does not list newest first gets one full listing, put in order without
+//!   dropping ties. A store that cannot list versions at all is named for what it lacks.
+//! - **Reading** tells a bad read from a bad record ([`read`]): a body cut short, garbled, not
+//!   the size its listing says, or a 404 for a version just listed is read again, and the step
+//!   fails naming the version if it never comes back whole; only a body read whole that is not
+//!   a record is skipped as invalid. A store must answer the version asked for.
+//! - **Appending** is conditional on the key's current version and exactly once ([`append`]):
+//!   every record written carries its write's own random id, so no two writes store the same
+//!   body and an ETag names one write; a write whose outcome is unknown is looked for by what it
+//!   wrote before anything is written again; the verification after a write is a read like any
+//!   other; on a store that ignored a precondition, a write that finds another writer's record
+//!   beneath its own takes its own back.
+//! - **Versioning** is known before anything is written: from the listing where it shows
+//!   versions with real ids and no `null` one, from GetBucketVersioning otherwise.
 
 use futures_util::StreamExt;
 use jiff::Timestamp;
@@ -27,14 +25,16 @@ use jiff::Timestamp;
 use crate::error::{Error, Result};
 use crate::record::{Record, StoredRecord};
 use crate::store::{
-    BucketName, ListedVersion, Location, NULL_VERSION_ID, RecordStore, StoreError, StoreErrorKind,
+    BucketName, ListedVersion, Location, NULL_VERSION_ID, RecordStore, StoreErrorKind,
     StoredObject, Versioning, WriteCondition,
 };
 
 mod append;
+mod read;
 mod retry;
 mod walk;
 
+use read::Read;
 use retry::retry_transient;
 pub use walk::Walk;
 
@@ -48,6 +48,9 @@ const MAX_WRITE_ATTEMPTS: u32 = 16;
 pub struct RecordLog<'a, S> {
     store: &'a S,
     at: &'a Location,
+    /// Whether another read in the same bucket already showed a real version id, so that an
+    /// empty key needs no GetBucketVersioning before its first write.
+    versioning_shown: bool,
 }
 
 impl<S> Clone for RecordLog<'_, S> {
@@ -68,6 +71,9 @@ pub struct Head {
     pub newest: Option<String>,
     /// The newest valid record; older than `current` when the current body is not a record.
     pub latest: Option<StoredRecord>,
+    /// Whether the first page of the listing named a `null` version: an object written while
+    /// versioning was off, which a write in a suspended bucket would replace.
+    pub null_version_listed: bool,
 }
 
 impl Head {
@@ -115,7 +121,19 @@ pub enum Judgement {
 impl<'a, S: RecordStore> RecordLog<'a, S> {
     /// The history at `at` in `store`.
     pub fn new(store: &'a S, at: &'a Location) -> Self {
-        RecordLog { store, at }
+        RecordLog {
+            store,
+            at,
+            versioning_shown: false,
+        }
+    }
+
+    /// This log, knowing that `record`, read from its bucket, showed a real version id: the
+    /// bucket keeps versions, and an empty key needs no GetBucketVersioning before its first
+    /// write.
+    pub fn knowing_versioned(mut self, record: &StoredRecord, bucket: &BucketName) -> Self {
+        self.versioning_shown |= *bucket == self.at.bucket && record.version_id != NULL_VERSION_ID;
+        self
     }
 
     /// Where the history lives.
@@ -128,55 +146,22 @@ impl<'a, S: RecordStore> RecordLog<'a, S> {
         Walk::new(self.store, self.at)
     }
 
-    /// Exactly one version, as a record; an error naming it when it does not exist or is not a
-    /// record.
-    pub async fn read_exact(&self, version_id: &str) -> Result<StoredRecord> {
-        match self.get(version_id).await {
-            Ok(object) => record_of(&object, self.at),
-            Err(err) if err.kind == StoreErrorKind::NoSuchVersion => Err(Error::VersionNotFound {
-                location: self.at.clone(),
-                version_id: version_id.to_owned(),
-            }),
-            Err(err) => Err(err.into()),
-        }
-    }
-
     /// The valid records among `entries`, in their order, read a few at a time. A version that
-    /// is not a record, too large to be one, or deleted meanwhile, is left out with a warning; a
-    /// missing bucket or a failing store is an error.
+    /// is not a record (read whole, as listed), too large to be one, or deleted meanwhile, is
+    /// left out with a warning; one that cannot be read whole, a missing bucket or a failing
+    /// store is an error.
     pub async fn read_valid(&self, entries: &[ListedVersion]) -> Result<Vec<StoredRecord>> {
-        let objects: Vec<_> = futures_util::stream::iter(entries)
-            .map(|entry| self.get(&entry.version_id))
+        let reads: Vec<Result<Read>> = futures_util::stream::iter(entries)
+            .map(|entry| self.read_listed(entry))
             .buffered(CONCURRENT_READS)
             .collect()
             .await;
         let mut records = Vec::with_capacity(entries.len());
-        for (entry, object) in entries.iter().zip(objects) {
-            let object = match object {
-                Ok(object) => object,
-                Err(err) => match err.kind {
-                    StoreErrorKind::NoSuchVersion => {
-                        tracing::warn!(
-                            "skipping version {:?} of {}: deleted meanwhile",
-                            entry.version_id,
-                            self.at
-                        );
-                        continue;
-                    }
-                    StoreErrorKind::TooLarge { size } => {
-                        tracing::warn!(
-                            "skipping version {:?} of {}: not a valid record: its body is {size} bytes",
-                            entry.version_id,
-                            self.at
-                        );
-                        continue;
-                    }
-                    _ => return Err(err.into()),
-                },
-            };
-            match record_of(&object, self.at) {
-                Ok(record) => records.push(record),
-                Err(err) => tracing::warn!("skipping {err}"),
+        for read in reads {
+            match read? {
+                Read::Record(record) => records.push(record),
+                Read::Invalid(err) => tracing::warn!("skipping {err}"),
+                Read::Deleted => {}
             }
         }
         Ok(records)
@@ -239,17 +224,40 @@ impl<'a, S: RecordStore> RecordLog<'a, S> {
         Ok(records)
     }
 
+    /// The newest valid record, in one request when the key's current version is one (a
+    /// GetObject of the current version, which says its version id); otherwise by walking the
+    /// history.
+    pub async fn latest(&self) -> Result<Option<StoredRecord>> {
+        match self.store.get_current(self.at).await {
+            Ok(object) => {
+                let answered_version = object
+                    .version_id
+                    .as_deref()
+                    .is_some_and(|id| id != NULL_VERSION_ID);
+                if answered_version {
+                    if let Ok(record) = record_of(&object, self.at) {
+                        return Ok(Some(record));
+                    }
+                }
+            }
+            Err(err) if err.kind == StoreErrorKind::NoSuchVersion || err.is_transient() => {}
+            Err(err) => return Err(err.into()),
+        }
+        self.find(None, |_| Judgement::Found).await
+    }
+
     /// The key's head: its current version and newest valid record. It costs one listing and
     /// one read when the current record is valid (a listing names the current version and its
-    /// ETag); with no version at all, or only versions written without versioning, the
-    /// bucket's versioning is asked, and a bucket that would not keep a write's version is an
-    /// error, before anything is written.
+    /// ETag); when the listing cannot prove versioning on (no version with a real id, or a
+    /// `null` one among them), the bucket's versioning is asked, and a bucket that would not
+    /// keep a write's version is an error, before anything is written.
     pub async fn head(&self) -> Result<Head> {
         let mut history = self.walk();
         let mut head = Head {
             current: None,
             newest: None,
             latest: None,
+            null_version_listed: false,
         };
         let mut first = true;
         let mut batch_size = 1;
@@ -268,7 +276,9 @@ impl<'a, S: RecordStore> RecordLog<'a, S> {
                         head.current = Some(entry.clone());
                     }
                 }
-                if entry.version_id != NULL_VERSION_ID {
+                if entry.version_id == NULL_VERSION_ID {
+                    head.null_version_listed = true;
+                } else {
                     batch.push(entry);
                 }
             }
@@ -281,11 +291,13 @@ impl<'a, S: RecordStore> RecordLog<'a, S> {
             }
             batch_size = CONCURRENT_READS;
         }
-        let listing_shows_versioning = head
-            .newest
-            .as_deref()
-            .is_some_and(|newest| newest != NULL_VERSION_ID);
-        if !listing_shows_versioning {
+        head.null_version_listed |= history.null_version_listed();
+        let versioning_shown = match head.newest.as_deref() {
+            _ if head.null_version_listed => false,
+            Some(newest) => newest != NULL_VERSION_ID,
+            None => self.versioning_shown,
+        };
+        if !versioning_shown {
             ensure_versioned(self.store, &self.at.bucket).await?;
         }
         // A current version listed without an ETag: ask for it.
@@ -299,23 +311,44 @@ impl<'a, S: RecordStore> RecordLog<'a, S> {
         Ok(head)
     }
 
+    /// The highest release number ever issued on the key: the newest record's mark when it
+    /// carries one, else the history read back to the first record that does (all of it, for a
+    /// history written before the mark was kept), its numbers and marks compared.
+    pub async fn highest_number(&self) -> Result<u64> {
+        let mut highest = 0;
+        self.find(None, |stored| {
+            let record = &stored.record;
+            highest = highest.max(record.version);
+            match record.highest_version {
+                Some(mark) => {
+                    highest = highest.max(mark);
+                    Judgement::GiveUp
+                }
+                None => Judgement::Continue,
+            }
+        })
+        .await?;
+        Ok(highest)
+    }
+
     /// One version's object, a transient fault retried.
-    async fn get(&self, version_id: &str) -> Result<StoredObject, StoreError> {
-        retry_transient(async || self.store.get_version(self.at, version_id).await).await
+    async fn get(&self, version_id: &str) -> Result<StoredObject> {
+        Ok(retry_transient(async || self.store.get_version(self.at, version_id).await).await?)
     }
 }
 
 /// The record a stored object holds, or an error naming its version id and what is wrong.
 pub fn record_of(object: &StoredObject, at: &Location) -> Result<StoredRecord> {
+    let version_id = object.version_id.clone().unwrap_or_default();
     let record = Record::parse(&object.body, object.last_modified).map_err(|reason| {
         Error::InvalidRecord {
             location: at.clone(),
-            version_id: object.version_id.clone(),
+            version_id: version_id.clone(),
             reason,
         }
     })?;
     Ok(StoredRecord {
-        version_id: object.version_id.clone(),
+        version_id,
         last_modified: object.last_modified,
         record,
     })
@@ -326,6 +359,17 @@ fn is_before(entry: &ListedVersion, since: Option<Timestamp>) -> bool {
     match (entry.last_modified, since) {
         (Some(written), Some(since)) => written < since,
         _ => false,
+    }
+}
+
+/// An error unless the bucket of `at` keeps every write's version, shown by one listing of `at`'s
+/// versions when it names a real version id, asked of the bucket otherwise; a store that cannot
+/// list versions at all is named for it. For readers that do not walk a history (the board).
+pub async fn prove_versioned<S: RecordStore>(store: &S, at: &Location) -> Result<()> {
+    let mut walk = Walk::new(store, at);
+    match walk.next().await? {
+        Some(entry) if entry.version_id != NULL_VERSION_ID && !walk.null_version_listed() => Ok(()),
+        _ => ensure_versioned(store, &at.bucket).await,
     }
 }
 

@@ -7,10 +7,9 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::MAX_WRITE_ATTEMPTS;
+use super::read::READ_ATTEMPTS;
 use crate::store::{Location, StoreError};
 
-/// How many times a read that met a transient fault is tried in all.
-const READ_ATTEMPTS: u32 = 5;
 /// The waits between attempts: random below a cap that doubles from the base to the largest.
 const BACKOFF_BASE: Duration = Duration::from_millis(20);
 const BACKOFF_LARGEST: Duration = Duration::from_secs(1);
@@ -30,6 +29,19 @@ pub(super) async fn retry_transient<T>(
             result => return result,
         }
     }
+}
+
+/// Waits before reading version `version_id` of `at` again for attempt `attempt`, saying why.
+pub(super) async fn wait_before_reading_again(
+    at: &Location,
+    version_id: &str,
+    why: &str,
+    attempt: u32,
+) {
+    tracing::warn!(
+        "reading version {version_id:?} of {at} again (attempt {attempt} of {READ_ATTEMPTS}): {why}"
+    );
+    tokio::time::sleep(random_below(backoff_cap(attempt))).await;
 }
 
 /// A new random write id: 128 bits, in hex.

@@ -1,13 +1,16 @@
 //! Walking one key's history newest first, a page at a time, so that a walk's cost grows with
 //! how far back it goes. A page marked truncated without markers goes on from its last entry; a
 //! store that does not list newest first gets one full listing, put in order without dropping
-//! ties (versions written in the same second).
+//! ties (versions written in the same second). A store that cannot list versions at all (Garage
+//! answers ListObjectVersions with 501) keeps none, and is named for it.
 
 use std::collections::VecDeque;
 
 use super::retry::retry_transient;
 use crate::error::{Error, Result};
-use crate::store::{ListedVersion, Location, PageCursor, RecordStore, StoreError, VersionPage};
+use crate::store::{
+    ListedVersion, Location, NULL_VERSION_ID, PageCursor, RecordStore, StoreErrorKind, VersionPage,
+};
 
 /// The first page is small, so that a walk that stops early reads little; pages then grow
 /// toward S3's largest.
@@ -26,6 +29,7 @@ pub struct Walk<'a, S> {
     started: bool,
     delete_marker_on_top: bool,
     reordered: bool,
+    null_version_listed: bool,
 }
 
 impl<'a, S: RecordStore> Walk<'a, S> {
@@ -40,6 +44,7 @@ impl<'a, S: RecordStore> Walk<'a, S> {
             started: false,
             delete_marker_on_top: false,
             reordered: false,
+            null_version_listed: false,
         }
     }
 
@@ -55,6 +60,10 @@ impl<'a, S: RecordStore> Walk<'a, S> {
             let after = self.next_page.take();
             let page = self.list(self.page_size, after.as_ref()).await?;
             self.page_size = next_page_size(self.page_size);
+            self.null_version_listed |= page
+                .versions
+                .iter()
+                .any(|version| version.version_id == NULL_VERSION_ID);
             if !self.started {
                 self.started = true;
                 self.delete_marker_on_top = page.delete_marker_is_latest;
@@ -79,18 +88,29 @@ impl<'a, S: RecordStore> Walk<'a, S> {
         self.delete_marker_on_top
     }
 
+    /// Whether a page listed so far named a `null` version: an object written while versioning
+    /// was off.
+    pub fn null_version_listed(&self) -> bool {
+        self.null_version_listed
+    }
+
     /// Whether the store's order was not trusted and the history was put in order by time:
     /// versions written in the same instant may then be in any order among themselves.
     pub fn reordered(&self) -> bool {
         self.reordered
     }
 
-    async fn list(
-        &self,
-        max_keys: i32,
-        after: Option<&PageCursor>,
-    ) -> Result<VersionPage, StoreError> {
-        retry_transient(async || self.store.list_versions(self.at, max_keys, after).await).await
+    async fn list(&self, max_keys: i32, after: Option<&PageCursor>) -> Result<VersionPage> {
+        let listed =
+            retry_transient(async || self.store.list_versions(self.at, max_keys, after).await)
+                .await;
+        match listed {
+            Err(err) if err.kind == StoreErrorKind::NotImplemented => Err(Error::NoVersioning {
+                store: self.store.name().to_owned(),
+                evidence: "ListObjectVersions: 501 Not Implemented".into(),
+            }),
+            other => Ok(other?),
+        }
     }
 
     /// Where the listing goes on after `page`, or `None` when the key has no more versions.

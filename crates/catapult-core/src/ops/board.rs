@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use futures_util::StreamExt;
 
 use crate::error::Result;
-use crate::log::{RecordLog, record_of};
+use crate::log::{Judgement, RecordLog, prove_versioned, record_of};
 use crate::record::layout::DEFAULT_DEPLOY_PREFIX;
 use crate::record::{AppName, EnvironmentName, Layout, Record, StoredRecord};
 use crate::store::{BucketName, ListedKey, Location, RecordStore, StoreErrorKind};
@@ -17,13 +17,20 @@ use crate::store::{BucketName, ListedKey, Location, RecordStore, StoreErrorKind}
 /// How many records are read at once when the cache does not have them.
 pub const CONCURRENT_READS: usize = 32;
 
-/// Records already read, by where they live and the ETag of the version read. An implementation
-/// that cannot read or write its storage forgets quietly: a cache is never a reason to fail.
+/// Records already read, by where they live and the ETag of the version read, and the buckets
+/// already shown to keep versions. A record is remembered only under its own version's ETag
+/// (never under the ETag of an invalid version on top of it, which may recur), so an ETag that
+/// recurs never answers for another record. An implementation that cannot read or write its
+/// storage forgets quietly: a cache is never a reason to fail.
 pub trait RecordCache {
     /// The record `at` held when its current version had `etag`.
     fn get(&self, at: &Location, etag: &str) -> Option<StoredRecord>;
     /// Remembers that `at`'s version with `etag` is `record`.
     fn put(&mut self, at: &Location, etag: &str, record: &StoredRecord);
+    /// Whether `bucket` was shown to keep versions.
+    fn versioned(&self, bucket: &BucketName) -> bool;
+    /// Remembers that `bucket` was shown to keep versions.
+    fn remember_versioned(&mut self, bucket: &BucketName);
 }
 
 /// A cache that remembers nothing.
@@ -35,6 +42,10 @@ impl RecordCache for NoCache {
         None
     }
     fn put(&mut self, _: &Location, _: &str, _: &StoredRecord) {}
+    fn versioned(&self, _: &BucketName) -> bool {
+        false
+    }
+    fn remember_versioned(&mut self, _: &BucketName) {}
 }
 
 /// One application on the board.
@@ -130,6 +141,8 @@ pub struct BoardCost {
     pub cached: usize,
     /// Records read from the store.
     pub read: usize,
+    /// Buckets shown to keep versions (once per bucket, then remembered).
+    pub versioning_checks: usize,
 }
 
 /// The environments of the board when none is asked for: the layout's, in order, then any other
@@ -192,6 +205,16 @@ pub async fn read_board<S: RecordStore>(
     for (bucket, listing) in listings {
         cost.listings += 1;
         let listing = listing?;
+        // A bucket not yet shown to keep versions is shown so once, by one of its keys: a store
+        // without versions must never have its objects shown as records.
+        let probe = listing
+            .iter()
+            .find_map(|listed| Location::parse(bucket, &listed.key).ok());
+        if let Some(probe) = probe.filter(|_| !cache.versioned(bucket)) {
+            prove_versioned(store, &probe).await?;
+            cost.versioning_checks += 1;
+            cache.remember_versioned(bucket);
+        }
         for listed in &listing {
             etags.insert((bucket.clone(), listed.key.clone()), listed.etag.clone());
         }
@@ -238,24 +261,26 @@ pub async fn read_board<S: RecordStore>(
                 cost.cached += 1;
                 found.insert((index, env_index), record);
             }
-            None => to_read.push((index, env_index, at, etag.clone())),
+            None => to_read.push((index, env_index, at)),
         }
     }
     cost.read = to_read.len();
     let read: Vec<_> = futures_util::stream::iter(to_read)
-        .map(|(index, env_index, at, etag)| async move {
+        .map(|(index, env_index, at)| async move {
             let record = current_record(store, &at).await;
-            (index, env_index, at, etag, record)
+            (index, env_index, at, record)
         })
         .buffer_unordered(CONCURRENT_READS)
         .collect()
         .await;
-    for (index, env_index, at, etag, record) in read {
-        if let Some((record, current_etag)) = record? {
-            // Cached under the ETag of the version read, which is the listed one unless a
-            // record was written meanwhile.
-            cache.put(&at, current_etag.as_deref().unwrap_or(&etag), &record);
-            found.insert((index, env_index), record);
+    for (index, env_index, at, record) in read {
+        if let Some(current) = record? {
+            // Cached under the ETag of the version it is, and only when it is the current
+            // version itself.
+            if let Some(own_etag) = &current.own_etag {
+                cache.put(&at, own_etag, &current.record);
+            }
+            found.insert((index, env_index), current.record);
         }
     }
 
@@ -285,26 +310,37 @@ pub async fn read_board<S: RecordStore>(
     })
 }
 
-/// The newest valid record at `at` and the ETag of the version it is, reading the current
-/// version alone (one request) and walking the history only when that version is not a valid
-/// record; `None` when the key has no record.
-async fn current_record<S: RecordStore>(
-    store: &S,
-    at: &Location,
-) -> Result<Option<(StoredRecord, Option<String>)>> {
+/// The newest valid record of a key, and its own ETag when it is the key's current version.
+struct Current {
+    record: StoredRecord,
+    /// The ETag the record is stored under, when the record is the current version: `None` for
+    /// a record found beneath an invalid current version, which is not cached.
+    own_etag: Option<String>,
+}
+
+/// The newest valid record at `at`, reading the current version alone (one request) and
+/// walking the history only when that version is not a valid record; `None` when the key has
+/// no record.
+async fn current_record<S: RecordStore>(store: &S, at: &Location) -> Result<Option<Current>> {
     let object = match store.get_current(at).await {
         Ok(object) => object,
         Err(err) if err.kind == StoreErrorKind::NoSuchVersion => return Ok(None),
         Err(err) => return Err(err.into()),
     };
     match record_of(&object, at) {
-        Ok(record) => Ok(Some((record, object.etag))),
+        Ok(record) => Ok(Some(Current {
+            record,
+            own_etag: object.etag,
+        })),
         Err(err) => {
-            // The newest valid record beneath an invalid one is the same for as long as the
-            // key's ETag stays the invalid one's, so it is cached under that ETag.
             tracing::warn!("skipping {err}");
-            let latest = RecordLog::new(store, at).head().await?.latest;
-            Ok(latest.map(|record| (record, object.etag)))
+            let latest = RecordLog::new(store, at)
+                .find(None, |_| Judgement::Found)
+                .await?;
+            Ok(latest.map(|record| Current {
+                record,
+                own_etag: None,
+            }))
         }
     }
 }
@@ -324,7 +360,10 @@ mod tests {
     }
 
     #[derive(Default)]
-    struct MapCache(HashMap<(Location, String), StoredRecord>);
+    struct MapCache(
+        HashMap<(Location, String), StoredRecord>,
+        std::collections::HashSet<BucketName>,
+    );
 
     impl RecordCache for MapCache {
         fn get(&self, at: &Location, etag: &str) -> Option<StoredRecord> {
@@ -332,6 +371,12 @@ mod tests {
         }
         fn put(&mut self, at: &Location, etag: &str, record: &StoredRecord) {
             self.0.insert((at.clone(), etag.to_owned()), record.clone());
+        }
+        fn versioned(&self, bucket: &BucketName) -> bool {
+            self.1.contains(bucket)
+        }
+        fn remember_versioned(&mut self, bucket: &BucketName) {
+            self.1.insert(bucket.clone());
         }
     }
 
@@ -394,7 +439,8 @@ mod tests {
             BoardCost {
                 listings: 2,
                 cached: 0,
-                read: 4
+                read: 4,
+                versioning_checks: 2
             }
         );
         let names: Vec<_> = projects
@@ -424,15 +470,18 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(again, projects);
+        // web's record lies beneath an invalid current version: it is read again, never
+        // remembered under the invalid version's ETag.
         assert_eq!(
             cost,
             BoardCost {
                 listings: 2,
-                cached: 4,
-                read: 0
+                cached: 3,
+                read: 1,
+                versioning_checks: 0
             }
         );
-        assert_eq!(store.calls(Operation::GetCurrent), gets);
+        assert_eq!(store.calls(Operation::GetCurrent), gets + 1);
 
         store
             .inner()
@@ -456,11 +505,46 @@ mod tests {
             BoardCost {
                 listings: 2,
                 cached: 2,
-                read: 1
+                read: 1,
+                versioning_checks: 0
             }
         );
         assert_eq!(fresh.len(), 1);
         assert_eq!(fresh[0].rows()[2].behind, Some(0));
+    }
+
+    #[tokio::test]
+    async fn an_etag_that_recurs_never_brings_back_a_superseded_record() {
+        let memory = MemoryStore::default();
+        memory.create_bucket("releases", Versioning::Enabled);
+        let api = at("releases", "api");
+        memory.put_unconditionally(&api, &body(1));
+        // An empty object put on top, by hand: the board shows release 1 beneath it.
+        memory.put_unconditionally(&api, b"");
+        let store = FaultyStore::new(memory, vec![]);
+        let mut cache = MapCache::default();
+        let layout = Layout {
+            releases_bucket: bucket("releases"),
+            environments: vec![],
+        };
+        let read = async |cache: &mut MapCache| {
+            read_board(&store, &layout, None, true, |_| true, cache)
+                .await
+                .unwrap()
+                .projects[0]
+                .latest
+                .as_ref()
+                .unwrap()
+                .record
+                .version
+        };
+        assert_eq!(read(&mut cache).await, 1);
+        // Releases 2 and 3, then the same empty object on top again: the same ETag as before.
+        store.inner().put_unconditionally(&api, &body(2));
+        store.inner().put_unconditionally(&api, &body(3));
+        assert_eq!(read(&mut cache).await, 3);
+        store.inner().put_unconditionally(&api, b"");
+        assert_eq!(read(&mut cache).await, 3);
     }
 
     #[test]

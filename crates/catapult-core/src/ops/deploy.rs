@@ -63,7 +63,8 @@ pub async fn deploy<S: RecordStore>(
     mode: Mode,
 ) -> Result<Outcome> {
     let release = chosen_release(store, app, &plan.release).await?;
-    let log = RecordLog::new(store, environment.deploys());
+    let log = RecordLog::new(store, environment.deploys())
+        .knowing_versioned(&release, &app.releases.bucket);
     let name = environment.name();
     let mut changelogs = Memo::default();
     let mut gate_passed = false;
@@ -122,6 +123,7 @@ pub async fn deploy<S: RecordStore>(
             action_type: Some(plan.action_type.to_owned()),
             environment: Some(name.to_string()),
             build: plan.build.clone(),
+            ..Record::default()
         }))
     };
     // Boxed: the append's future nests the store's and the SDK's, deep enough that a front-end
@@ -270,9 +272,8 @@ pub async fn chosen_release<S: RecordStore>(
             }
         }
         ReleaseChoice::Latest => releases
-            .head()
+            .latest()
             .await?
-            .latest
             .ok_or_else(|| not_found("release".into())),
     }
 }
@@ -307,8 +308,7 @@ mod tests {
             timestamp: "2026-11-21T10:00:00Z".into(),
             rollback: false,
             action_type: Some("automated".into()),
-            environment: None,
-            build: None,
+            ..Record::default()
         }
     }
 
@@ -388,5 +388,64 @@ mod tests {
         assert_eq!(outcome.version_id, None);
         assert_eq!(outcome.record.environment.as_deref(), Some("staging"));
         assert_eq!(store.calls(Operation::Put), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_damaged_read_of_the_current_deploy_never_lets_a_rollback_slip_through() {
+        use crate::store::faults::Alteration;
+        for damage in [
+            FaultKind::Alter(Alteration::CutShort),
+            FaultKind::Alter(Alteration::Garble),
+            FaultKind::FailBefore(StoreErrorKind::NoSuchVersion),
+        ] {
+            let memory = MemoryStore::new(Quirks::default());
+            memory.create_bucket("releases", Versioning::Enabled);
+            memory.put_unconditionally(&app().releases, &release(1).to_json());
+            memory.put_unconditionally(&app().releases, &release(2).to_json());
+            memory.put_unconditionally(staging().deploys(), &release(1).to_json());
+            memory.put_unconditionally(staging().deploys(), &release(2).to_json());
+            // Release 1 over release 2, the current deploy's first read damaged: finding release
+            // 1 by number reads release 2 and then release 1; the current deploy's is the third.
+            let store = FaultyStore::new(
+                memory,
+                vec![Fault::on(Operation::GetVersion, 3, damage.clone())],
+            );
+            let plan = DeployPlan {
+                release: ReleaseChoice::Number {
+                    version: 1,
+                    commit: None,
+                },
+                ..plan("9")
+            };
+            let error = deploy(&store, &app(), &staging(), &plan, Mode::Write)
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.starts_with(
+                    "release 1 of app is older than release 2, deployed to \"staging\" now"
+                ),
+                "{damage:?}: {error}"
+            );
+            assert_eq!(deploys(&store), 2, "{damage:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_deploy_of_the_latest_release_costs_four_requests() {
+        let store = store(vec![]);
+        deploy(&store, &app(), &staging(), &plan("7"), Mode::Write)
+            .await
+            .unwrap();
+        // The first deploy: the release's current version (which shows versioning on), an
+        // empty deploy listing, the write.
+        assert_eq!(store.total_calls(), 3);
+        let before = store.total_calls();
+        deploy(&store, &app(), &staging(), &plan("8"), Mode::Write)
+            .await
+            .unwrap();
+        // Then: the release, the deploy listing, the current deploy, the write.
+        assert_eq!(store.total_calls() - before, 4);
+        assert_eq!(store.calls(Operation::GetVersioning), 0);
     }
 }

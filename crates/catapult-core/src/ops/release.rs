@@ -45,6 +45,8 @@ pub async fn cut_release<S: RecordStore>(
 ) -> Result<Outcome> {
     let log = RecordLog::new(store, &app.releases);
     let mut changelogs = Memo::default();
+    // The highest number issued, learned from the history for the head it was learned at.
+    let mut learned: Option<(String, u64)> = None;
     let decide = async |head: &Head| -> Result<Decision<Outcome>> {
         let previous = head.latest.as_ref();
         if let Some(latest) = previous.filter(|latest| latest.record.commit == plan.commit.sha) {
@@ -58,19 +60,29 @@ pub async fn cut_release<S: RecordStore>(
                 return Ok(Decision::Keep(Outcome::found(latest)));
             }
         }
-        let version = match previous {
-            None => 1,
-            Some(previous) => previous.record.version.checked_add(1).ok_or_else(|| {
-                Error::InvalidRecord {
-                    location: app.releases.clone(),
-                    version_id: previous.version_id.clone(),
-                    reason: format!(
-                        "its release number {} is the largest there can be: no release can follow it",
-                        previous.record.version
-                    ),
-                }
-            })?,
+        // One more than the highest number ever issued on the key, which the latest record
+        // carries forward; a history written before the mark was kept is read once to learn it.
+        let highest = match previous {
+            None => 0,
+            Some(previous) => match previous.record.highest_version {
+                Some(mark) => mark.max(previous.record.version),
+                None => match &learned {
+                    Some((at, highest)) if *at == previous.version_id => *highest,
+                    _ => {
+                        let highest = log.highest_number().await?;
+                        learned = Some((previous.version_id.clone(), highest));
+                        highest
+                    }
+                },
+            },
         };
+        let version = highest.checked_add(1).ok_or_else(|| Error::InvalidRecord {
+            location: app.releases.clone(),
+            version_id: previous.map(|p| p.version_id.clone()).unwrap_or_default(),
+            reason: format!(
+                "its release number {highest} is the largest there can be: no release can follow it"
+            ),
+        })?;
         let rollback = match previous {
             None => false,
             Some(previous) => is_rollback(&log, app, plan, &previous.record).await?,
@@ -98,6 +110,8 @@ pub async fn cut_release<S: RecordStore>(
             action_type: Some(plan.action_type.to_owned()),
             environment: None,
             build: plan.build.clone(),
+            highest_version: Some(version),
+            write_id: None,
         }))
     };
     // Boxed: the append's future nests the store's and the SDK's, deep enough that a front-end
@@ -245,5 +259,29 @@ mod tests {
         assert!(second.written);
         assert_eq!(store.inner().versions(&app.releases).len(), 2);
         assert_eq!(store.calls(Operation::Put), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_number_is_issued_once_even_when_a_lower_one_was_put_on_top() {
+        let app = crate::record::fixtures::app("app", "releases");
+        let memory = MemoryStore::new(Quirks::default());
+        memory.create_bucket("releases", Versioning::Enabled);
+        // Releases 5 and 7, then 3 on top, as the older tool's `--version` could write them.
+        for version in [5, 7, 3] {
+            let record = Record {
+                version,
+                commit: format!("{version:0>40}"),
+                author: Some("a@b".into()),
+                ..Record::default()
+            };
+            memory.put_unconditionally(&app.releases, &record.to_json());
+        }
+        let store = FaultyStore::new(memory, vec![]);
+        let (_dir, plan) = plan(true);
+        let next = cut_release(&store, &app, &plan, Mode::Write).await.unwrap();
+        assert_eq!(next.record.version, 8);
+        assert_eq!(next.record.highest_version, Some(8));
+        let after = cut_release(&store, &app, &plan, Mode::Write).await.unwrap();
+        assert_eq!(after.record.version, 9);
     }
 }

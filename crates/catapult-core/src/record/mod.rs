@@ -16,6 +16,7 @@ pub(crate) mod fixtures;
 
 pub mod layout;
 pub mod names;
+pub mod text;
 
 pub use build::BuildInfo;
 pub use layout::{App, Environment, EnvironmentLayout, EnvironmentPlace, Layout};
@@ -28,7 +29,7 @@ pub const UNKNOWN_AUTHOR: &str = "unknown";
 pub const CHANGELOG_UNAVAILABLE: &str = "<changelog unavailable>";
 
 /// One release or deploy. `version_id` is not part of it: S3 assigns that on write.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Record {
     /// The release number, 1 for an application's first release.
     pub version: u64,
@@ -56,6 +57,15 @@ pub struct Record {
     /// The Concourse build that wrote the record; `None` outside Concourse.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub build: Option<BuildInfo>,
+    /// Releases only: the highest release number ever issued on the key, this one included,
+    /// carried forward so that a number is issued once even when a lower one was put on top.
+    /// `None` in records written before it was kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub highest_version: Option<u64>,
+    /// The id of the write that stored this record, random and unique to it: two writes never
+    /// store the same body, so an ETag names one write. `None` in the older tool's records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_id: Option<String>,
 }
 
 /// A record as read from the store, with what the store says of its version.
@@ -84,6 +94,8 @@ struct StoredFields {
     action_type: Option<String>,
     environment: Option<String>,
     build: Option<BuildInfo>,
+    highest_version: Option<u64>,
+    write_id: Option<String>,
 }
 
 /// A field that is present, even as `null`: `Some(None)` for `null`, `None` when absent.
@@ -131,6 +143,8 @@ impl Record {
             action_type: fields.action_type,
             environment: fields.environment,
             build: fields.build,
+            highest_version: fields.highest_version,
+            write_id: fields.write_id,
         })
     }
 

@@ -60,10 +60,12 @@ pub enum StoreErrorKind {
     NoSuchBucket,
     /// The version asked for does not exist (or the key has none).
     NoSuchVersion,
-    /// A conditional write's precondition did not hold (HTTP 412, or 409 for a conflicting
-    /// conditional write in flight). Nothing was written by this request, though an earlier
-    /// attempt of it, retried by the SDK, may have been.
+    /// A conditional write's precondition did not hold (HTTP 412). Nothing was written by this
+    /// request, though an earlier attempt of it, retried by the SDK, may have been.
     PreconditionFailed,
+    /// Another conditional write to the key was in flight (HTTP 409
+    /// `ConditionalRequestConflict`): nothing was written; try again.
+    Conflict,
     /// The store does not implement what was asked (HTTP 501).
     NotImplemented,
     /// The credentials may not do it.
@@ -156,6 +158,10 @@ impl fmt::Display for StoreError {
             StoreErrorKind::PreconditionFailed => {
                 write!(f, "S3 {op} on {location} ({store}): precondition failed")
             }
+            StoreErrorKind::Conflict => write!(
+                f,
+                "S3 {op} on {location} ({store}): another conditional write to the key was in flight (409 ConditionalRequestConflict)"
+            ),
             StoreErrorKind::NotImplemented => write!(
                 f,
                 "{store} does not implement {op} as catapult uses it on {location} (HTTP 501 Not Implemented)"

@@ -1,11 +1,14 @@
 //! A store that breaks on purpose: it wraps any [`RecordStore`] and injects a chosen fault on
 //! chosen calls (the nth call of an operation, or every nth), and counts every call, so that a
-//! test can say "the answer to the second PutObject is lost after the write landed" and then
-//! assert what the record log did and how many requests it made. Each call yields to other
-//! tasks first, as a network round trip would, so that concurrent callers interleave.
+//! test can say "the answer to the second PutObject is lost after the write landed", "the body of
+//! the first GetObject is cut short", "the store answers a version it just listed with a 404", or
+//! "every answer takes two seconds", and then assert what the record log did and how many
+//! requests it made. Each call yields to other tasks first, as a network round trip would, so
+//! that concurrent callers interleave.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use super::{
     BucketName, ListedKey, Location, Operation, PageCursor, RecordStore, StoreError,
@@ -21,7 +24,57 @@ pub enum FaultKind {
     /// (a reset or a 5xx after the write landed, or the 412 that an SDK retry of a landed write
     /// meets).
     LoseAnswer(StoreErrorKind),
+    /// The store does what was asked, and its answer arrives altered on the way.
+    Alter(Alteration),
+    /// The store answers, after this long (a busy store, or a slow network).
+    Slow(Duration),
 }
+
+/// How an answer is altered on its way back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Alteration {
+    /// A body cut to half its length, as a proxy that rewrote its Content-Length would pass it.
+    CutShort,
+    /// A body of the right length with its bytes garbled.
+    Garble,
+    /// A PutObject or GetObject answer without its `x-amz-version-id`.
+    StripVersionId,
+}
+
+/// An answer a fault can alter; what does not apply to an answer leaves it as it is.
+trait Alterable {
+    fn altered(self, _alteration: Alteration) -> Self
+    where
+        Self: Sized,
+    {
+        self
+    }
+}
+
+impl Alterable for StoredObject {
+    fn altered(mut self, alteration: Alteration) -> Self {
+        match alteration {
+            Alteration::CutShort => self.body.truncate(self.body.len() / 2),
+            Alteration::Garble => self.body.iter_mut().for_each(|byte| *byte ^= 0x5a),
+            Alteration::StripVersionId => self.version_id = None,
+        }
+        self
+    }
+}
+
+impl Alterable for Option<String> {
+    fn altered(self, alteration: Alteration) -> Self {
+        match alteration {
+            Alteration::StripVersionId => None,
+            _ => self,
+        }
+    }
+}
+
+impl Alterable for VersionPage {}
+impl Alterable for Versioning {}
+impl Alterable for Vec<ListedKey> {}
+impl Alterable for () {}
 
 /// A fault on calls of one operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,7 +174,7 @@ impl<S: RecordStore> FaultyStore<S> {
     }
 
     /// Runs `call` under the fault for `operation`.
-    async fn faulty<T>(
+    async fn faulty<T: Alterable>(
         &self,
         operation: Operation,
         (bucket, key): (&BucketName, &str),
@@ -137,6 +190,13 @@ impl<S: RecordStore> FaultyStore<S> {
             Some(FaultKind::LoseAnswer(kind)) => {
                 let _ = call().await;
                 Err(error(kind))
+            }
+            Some(FaultKind::Alter(alteration)) => {
+                call().await.map(|answer| answer.altered(alteration))
+            }
+            Some(FaultKind::Slow(delay)) => {
+                tokio::time::sleep(delay).await;
+                call().await
             }
         }
     }

@@ -1,12 +1,13 @@
 //! A versioned bucket in memory, modelled closely enough on S3 to test the record log's logic
 //! against: object versions and delete markers, listing by key then newest first with paging
-//! markers, ETags, `If-None-Match: *` and `If-Match`, and versioning that is on, suspended or
-//! off. Knobs make it misbehave the way real stores do (list oldest first, drop paging markers,
-//! ignore or refuse preconditions, stamp every write with the same second), so each rule of the
-//! record log can be tested against the store that breaks it. Never used against a real server.
+//! markers, sizes, ETags that are the MD5 of the body as S3's are, `If-None-Match: *` and
+//! `If-Match`, and versioning that is on, suspended or off. Knobs make it misbehave the way real
+//! stores do (list oldest first, drop paging markers, ignore or refuse preconditions, stamp
+//! every write with the same second, keep no versions at all as Garage does), so each rule of
+//! the record log can be tested against the store that breaks it. Never used against a real
+//! server.
 
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Mutex;
 
 use jiff::Timestamp;
@@ -14,7 +15,7 @@ use jiff::Timestamp;
 use super::{
     BucketName, ListedKey, ListedVersion, Location, MAX_RECORD_BYTES, NULL_VERSION_ID, Operation,
     PageCursor, RecordStore, StoreError, StoreErrorKind, StoredObject, VersionPage, Versioning,
-    WriteCondition,
+    WriteCondition, etag_of,
 };
 
 /// How the store misbehaves. The default is S3's behaviour.
@@ -34,18 +35,47 @@ pub struct Quirks {
     pub same_second: bool,
     /// Whether the record log should verify writes against this store (any store but AWS S3).
     pub verify_writes: bool,
+    /// Keep no versions at all, as Garage 2 does: ListObjectVersions answers 501, GetObject
+    /// ignores `versionId` and answers with the current object and no version id, PutObject
+    /// ignores its preconditions and answers a version id nothing can read back, and
+    /// GetBucketVersioning says versioning was never enabled.
+    pub no_versioning: bool,
 }
 
 #[derive(Debug, Clone)]
 enum Entry {
-    Version(StoredObject),
+    Version(Stored),
     DeleteMarker { version_id: String },
+}
+
+/// One version as the store holds it.
+#[derive(Debug, Clone)]
+struct Stored {
+    version_id: String,
+    etag: String,
+    last_modified: Timestamp,
+    write_id: Option<String>,
+    body: Vec<u8>,
+}
+
+impl Stored {
+    /// The object as a GetObject answers it, with `version_id` in the answer (or none).
+    fn answer(&self, version_id: Option<String>) -> StoredObject {
+        StoredObject {
+            version_id,
+            etag: Some(self.etag.clone()),
+            last_modified: Some(self.last_modified),
+            write_id: self.write_id.clone(),
+            etag_is_md5: true,
+            body: self.body.clone(),
+        }
+    }
 }
 
 impl Entry {
     fn version_id(&self) -> &str {
         match self {
-            Entry::Version(object) => &object.version_id,
+            Entry::Version(stored) => &stored.version_id,
             Entry::DeleteMarker { version_id, .. } => version_id,
         }
     }
@@ -146,7 +176,7 @@ impl MemoryStore {
             .iter()
             .rev()
             .filter_map(|entry| match entry {
-                Entry::Version(object) => Some(object.clone()),
+                Entry::Version(stored) => Some(stored.answer(Some(stored.version_id.clone()))),
                 Entry::DeleteMarker { .. } => None,
             })
             .collect()
@@ -160,6 +190,49 @@ impl MemoryStore {
 
     fn error(&self, operation: Operation, at: &Location, kind: StoreErrorKind) -> StoreError {
         StoreError::at(operation, at, self.name(), kind)
+    }
+
+    /// The version of `at` called `version_id` (the current one for `None`), or why not.
+    fn find(
+        &self,
+        operation: Operation,
+        at: &Location,
+        version_id: Option<&str>,
+    ) -> Result<StoredObject, StoreError> {
+        let state = self.state();
+        let bucket = state
+            .buckets
+            .get(at.bucket.as_str())
+            .ok_or_else(|| self.error(operation, at, StoreErrorKind::NoSuchBucket))?;
+        let entries = bucket.keys.get(at.key.as_str());
+        let current = || match entries.and_then(|entries| entries.last()) {
+            Some(Entry::Version(stored)) => Some(stored),
+            _ => None,
+        };
+        let found = match version_id {
+            // Garage answers every read with the current object, whatever was asked.
+            _ if self.quirks.no_versioning => current(),
+            None => current(),
+            Some(version_id) => entries.and_then(|entries| {
+                entries.iter().find_map(|entry| match entry {
+                    Entry::Version(stored) if stored.version_id == version_id => Some(stored),
+                    _ => None,
+                })
+            }),
+        };
+        let stored =
+            found.ok_or_else(|| self.error(operation, at, StoreErrorKind::NoSuchVersion))?;
+        if stored.body.len() as u64 > MAX_RECORD_BYTES {
+            return Err(self.error(
+                operation,
+                at,
+                StoreErrorKind::TooLarge {
+                    size: stored.body.len() as u64,
+                },
+            ));
+        }
+        let answered = (!self.quirks.no_versioning).then(|| stored.version_id.clone());
+        Ok(stored.answer(answered))
     }
 }
 
@@ -175,14 +248,9 @@ fn tick(state: &mut State, quirks: &Quirks) -> Timestamp {
     Timestamp::from_second(state.clock).expect("the clock stays in range")
 }
 
-fn etag(body: &[u8]) -> String {
-    let mut hasher = DefaultHasher::new();
-    body.hash(&mut hasher);
-    format!("\"{:016x}\"", hasher.finish())
-}
-
-/// Appends a version of `at`, or replaces its `null` version when versioning is not enabled.
-/// Returns the new version's id, `None` for a `null` version.
+/// Appends a version of `at`, or replaces its `null` version when versioning is not enabled
+/// (every version, on a store without versioning). Returns the version id a PutObject answers:
+/// the new version's, `None` for a `null` version.
 fn write(
     state: &mut State,
     quirks: &Quirks,
@@ -191,9 +259,10 @@ fn write(
     write_id: Option<&str>,
 ) -> Option<String> {
     let versioning = state.buckets.get(at.bucket.as_str())?.versioning;
+    let answered_id = new_version_id(state);
     let version_id = match versioning {
-        Versioning::Enabled => new_version_id(state),
-        Versioning::Suspended | Versioning::Off => NULL_VERSION_ID.to_owned(),
+        Versioning::Enabled if !quirks.no_versioning => answered_id.clone(),
+        _ => NULL_VERSION_ID.to_owned(),
     };
     let last_modified = tick(state, quirks);
     let entries = state
@@ -202,16 +271,22 @@ fn write(
         .keys
         .entry(at.key.to_string())
         .or_default();
-    if version_id == NULL_VERSION_ID {
+    if quirks.no_versioning {
+        entries.clear();
+    } else if version_id == NULL_VERSION_ID {
         entries.retain(|entry| entry.version_id() != NULL_VERSION_ID);
     }
-    entries.push(Entry::Version(StoredObject {
+    entries.push(Entry::Version(Stored {
         version_id: version_id.clone(),
-        etag: Some(etag(&body)),
-        last_modified: Some(last_modified),
+        etag: etag_of(&body),
+        last_modified,
         write_id: write_id.map(str::to_owned),
         body,
     }));
+    if quirks.no_versioning {
+        // Garage answers with a version id of its own, which nothing can read back.
+        return Some(answered_id);
+    }
     (version_id != NULL_VERSION_ID).then_some(version_id)
 }
 
@@ -235,6 +310,9 @@ impl RecordStore for MemoryStore {
             .buckets
             .get(at.bucket.as_str())
             .ok_or_else(|| self.error(Operation::ListVersions, at, StoreErrorKind::NoSuchBucket))?;
+        if self.quirks.no_versioning {
+            return Err(self.error(Operation::ListVersions, at, StoreErrorKind::NotImplemented));
+        }
         // Every entry under the prefix, in list order: by key, then each key's versions newest
         // first (or oldest first, for a store that lists so).
         let mut listing: Vec<(&str, &Entry, bool)> = Vec::new();
@@ -285,11 +363,12 @@ impl RecordStore for MemoryStore {
                 continue;
             }
             match entry {
-                Entry::Version(object) => result.versions.push(ListedVersion {
-                    version_id: object.version_id.clone(),
+                Entry::Version(stored) => result.versions.push(ListedVersion {
+                    version_id: stored.version_id.clone(),
                     is_latest: *is_latest,
-                    last_modified: object.last_modified,
-                    etag: object.etag.clone(),
+                    last_modified: Some(stored.last_modified),
+                    etag: Some(stored.etag.clone()),
+                    size: Some(stored.body.len() as u64),
                 }),
                 Entry::DeleteMarker { .. } => {
                     result.delete_marker_is_latest |= *is_latest;
@@ -304,28 +383,7 @@ impl RecordStore for MemoryStore {
         at: &Location,
         version_id: &str,
     ) -> Result<StoredObject, StoreError> {
-        let state = self.state();
-        let bucket = state
-            .buckets
-            .get(at.bucket.as_str())
-            .ok_or_else(|| self.error(Operation::GetVersion, at, StoreErrorKind::NoSuchBucket))?;
-        let found = bucket.keys.get(at.key.as_str()).and_then(|entries| {
-            entries.iter().find_map(|entry| match entry {
-                Entry::Version(object) if object.version_id == version_id => Some(object),
-                _ => None,
-            })
-        });
-        match found {
-            Some(object) if object.body.len() as u64 > MAX_RECORD_BYTES => Err(self.error(
-                Operation::GetVersion,
-                at,
-                StoreErrorKind::TooLarge {
-                    size: object.body.len() as u64,
-                },
-            )),
-            Some(object) => Ok(object.clone()),
-            None => Err(self.error(Operation::GetVersion, at, StoreErrorKind::NoSuchVersion)),
-        }
+        self.find(Operation::GetVersion, at, Some(version_id))
     }
 
     async fn put(
@@ -348,16 +406,17 @@ impl RecordStore for MemoryStore {
             .get(at.key.as_str())
             .and_then(|entries| entries.last())
             .and_then(|entry| match entry {
-                Entry::Version(object) => Some(object),
+                Entry::Version(stored) => Some(stored),
                 Entry::DeleteMarker { .. } => None,
             });
-        let holds = match condition {
-            WriteCondition::Absent => current.is_none() || self.quirks.ignores_if_none_match,
-            WriteCondition::Matches(etag) => {
-                !self.quirks.refuses_if_match
-                    && current.is_some_and(|current| current.etag.as_ref() == Some(etag))
-            }
-        };
+        let holds = self.quirks.no_versioning
+            || match condition {
+                WriteCondition::Absent => current.is_none() || self.quirks.ignores_if_none_match,
+                WriteCondition::Matches(etag) => {
+                    !self.quirks.refuses_if_match
+                        && current.is_some_and(|current| current.etag == *etag)
+                }
+            };
         if !holds {
             return fail(StoreErrorKind::PreconditionFailed);
         }
@@ -368,7 +427,13 @@ impl RecordStore for MemoryStore {
         self.state()
             .buckets
             .get(bucket.as_str())
-            .map(|found| found.versioning)
+            .map(|found| {
+                if self.quirks.no_versioning {
+                    Versioning::Off
+                } else {
+                    found.versioning
+                }
+            })
             .ok_or_else(|| {
                 StoreError::on_bucket(
                     Operation::GetVersioning,
@@ -400,9 +465,9 @@ impl RecordStore for MemoryStore {
             .range(prefix.to_owned()..)
             .take_while(|(key, _)| key.starts_with(prefix))
             .filter_map(|(key, entries)| match entries.last() {
-                Some(Entry::Version(object)) => Some(ListedKey {
+                Some(Entry::Version(stored)) => Some(ListedKey {
                     key: key.clone(),
-                    etag: object.etag.clone().unwrap_or_default(),
+                    etag: stored.etag.clone(),
                 }),
                 _ => None,
             })
@@ -410,39 +475,22 @@ impl RecordStore for MemoryStore {
     }
 
     async fn get_current(&self, at: &Location) -> Result<StoredObject, StoreError> {
-        let version_id = {
-            let state = self.state();
-            let bucket = state.buckets.get(at.bucket.as_str()).ok_or_else(|| {
-                self.error(Operation::GetCurrent, at, StoreErrorKind::NoSuchBucket)
-            })?;
-            match bucket
-                .keys
-                .get(at.key.as_str())
-                .and_then(|entries| entries.last())
-            {
-                Some(Entry::Version(object)) => object.version_id.clone(),
-                _ => {
-                    return Err(self.error(
-                        Operation::GetCurrent,
-                        at,
-                        StoreErrorKind::NoSuchVersion,
-                    ));
-                }
-            }
-        };
-        self.get_version(at, &version_id).await.map_err(|mut err| {
-            err.operation = Operation::GetCurrent;
-            err
-        })
+        self.find(Operation::GetCurrent, at, None)
     }
 
     async fn delete_version(&self, at: &Location, version_id: &str) -> Result<(), StoreError> {
         let mut state = self.state();
+        let no_versioning = self.quirks.no_versioning;
         let bucket = state.buckets.get_mut(at.bucket.as_str()).ok_or_else(|| {
             self.error(Operation::DeleteVersion, at, StoreErrorKind::NoSuchBucket)
         })?;
         if let Some(entries) = bucket.keys.get_mut(at.key.as_str()) {
-            entries.retain(|entry| entry.version_id() != version_id);
+            if no_versioning {
+                // Garage deletes the object, whichever version was named.
+                entries.clear();
+            } else {
+                entries.retain(|entry| entry.version_id() != version_id);
+            }
         }
         Ok(())
     }

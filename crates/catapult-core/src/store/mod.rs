@@ -18,6 +18,7 @@ pub mod location;
 #[cfg(any(test, feature = "doubles"))]
 pub mod memory;
 pub mod s3;
+pub mod tally;
 
 pub use error::{Operation, StoreError, StoreErrorKind};
 pub use location::{BucketName, Location, ObjectKey};
@@ -29,6 +30,29 @@ pub const NULL_VERSION_ID: &str = "null";
 /// about 2 MB of shas). Anything larger is refused before it is read.
 pub const MAX_RECORD_BYTES: u64 = 4 * 1024 * 1024;
 
+/// The ETag S3 gives an object stored whole: the MD5 of its body, in hex, quoted.
+pub fn etag_of(body: &[u8]) -> String {
+    use md5::{Digest, Md5};
+    let digest = Md5::digest(body);
+    let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("\"{hex}\"")
+}
+
+/// Whether two ETags are the same, however a store quotes or cases them.
+pub fn same_etag(one: &str, other: &str) -> bool {
+    one.trim_matches('"')
+        .eq_ignore_ascii_case(other.trim_matches('"'))
+}
+
+/// Whether `body` is what an object with `etag` holds: `Some(true)` or `Some(false)` when the
+/// ETag is an MD5 (32 hex digits, quoted or not), `None` when it is something else (a multipart
+/// upload's, or a store's own scheme) and cannot tell.
+pub fn body_matches_etag(body: &[u8], etag: &str) -> Option<bool> {
+    let bare = etag.trim_matches('"');
+    let is_md5 = bare.len() == 32 && bare.bytes().all(|byte| byte.is_ascii_hexdigit());
+    is_md5.then(|| etag_of(body).trim_matches('"').eq_ignore_ascii_case(bare))
+}
+
 /// One object version of exactly the listed key (never a delete marker).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListedVersion {
@@ -38,8 +62,11 @@ pub struct ListedVersion {
     pub is_latest: bool,
     /// When it was written.
     pub last_modified: Option<Timestamp>,
-    /// Its ETag, for a conditional write over it when it is the current version.
+    /// Its ETag, for a conditional write over it when it is the current version, and to check a
+    /// read of it against.
     pub etag: Option<String>,
+    /// Its size in bytes, to check a read of it against.
+    pub size: Option<u64>,
 }
 
 /// One key of a bucket and its current version's ETag, as ListObjectsV2 tells them.
@@ -79,16 +106,29 @@ pub struct PageCursor {
 /// An object version's body and what the store says of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredObject {
-    /// Its S3 VersionId.
-    pub version_id: String,
+    /// Its S3 VersionId, as the store's answer gave it (`x-amz-version-id`); `None` when the
+    /// answer held none (a store that ignores versions answers so).
+    pub version_id: Option<String>,
     /// Its ETag.
     pub etag: Option<String>,
     /// When it was written.
     pub last_modified: Option<Timestamp>,
     /// The write id it was stored with (user metadata `catapult-write-id`), if any.
     pub write_id: Option<String>,
+    /// Whether its ETag can be the MD5 of its body: not for an object encrypted with SSE-KMS or
+    /// SSE-C, whose ETag is something else.
+    pub etag_is_md5: bool,
     /// The body.
     pub body: Vec<u8>,
+}
+
+impl StoredObject {
+    /// Whether the body is what its ETag says: `Some(false)` for a body damaged on the way,
+    /// `None` when the ETag cannot tell.
+    pub fn matches_etag(&self) -> Option<bool> {
+        let etag = self.etag.as_deref().filter(|_| self.etag_is_md5)?;
+        body_matches_etag(&self.body, etag)
+    }
 }
 
 /// The precondition of a write, so that two writers can never both take the same place.
@@ -149,9 +189,9 @@ pub trait RecordStore {
     ) -> Result<StoredObject, StoreError>;
 
     /// Writes a new version if `condition` holds (PutObject with If-None-Match or If-Match),
-    /// stored with `write_id`. Returns the new version's id, or `None` when the store kept no
-    /// version of it (versioning off or suspended: it answered without `x-amz-version-id`, or
-    /// with `null`).
+    /// stored with `write_id`. Returns the new version's id, or `None` when the answer gave no
+    /// usable one (no `x-amz-version-id`, or `null`): then only the history can tell whether the
+    /// store kept a version of it.
     async fn put(
         &self,
         at: &Location,

@@ -4,8 +4,7 @@
 
 use super::{S3Store, WRITE_ID_METADATA, error_chain, timestamp};
 use crate::store::{
-    Location, MAX_RECORD_BYTES, NULL_VERSION_ID, Operation, StoreError, StoreErrorKind,
-    StoredObject,
+    Location, MAX_RECORD_BYTES, Operation, StoreError, StoreErrorKind, StoredObject,
 };
 
 impl S3Store {
@@ -41,16 +40,20 @@ impl S3Store {
             }
         }
         let etag = output.e_tag().map(str::to_owned);
+        // S3 gives an object encrypted with SSE-KMS or SSE-C an ETag that is not its MD5.
+        let etag_is_md5 = output.sse_customer_algorithm().is_none()
+            && !output
+                .server_side_encryption()
+                .is_some_and(|encryption| encryption.as_str().starts_with("aws:kms"));
         let last_modified = timestamp(output.last_modified());
         let write_id = output
             .metadata()
             .and_then(|metadata| metadata.get(WRITE_ID_METADATA))
             .cloned();
-        let found_version_id = output
-            .version_id()
-            .or(version_id)
-            .unwrap_or(NULL_VERSION_ID)
-            .to_owned();
+        // The answer's own version id, never the one asked for: a store that ignores
+        // `versionId` (and answers with its current version) must not pass for one that keeps
+        // versions.
+        let found_version_id = output.version_id().map(str::to_owned);
         // Read chunk by chunk, so that a body without a length cannot grow past the limit.
         let mut body = Vec::new();
         let mut stream = output.body;
@@ -80,6 +83,7 @@ impl S3Store {
             etag,
             last_modified,
             write_id,
+            etag_is_md5,
             body,
         })
     }

@@ -44,6 +44,7 @@ impl S3Store {
                 is_latest: version.is_latest().unwrap_or(false),
                 last_modified: timestamp(version.last_modified()),
                 etag: version.e_tag().map(str::to_owned),
+                size: version.size().and_then(|size| u64::try_from(size).ok()),
             })
             .collect();
         let delete_marker_is_latest = output.delete_markers().iter().any(|marker| {

@@ -73,9 +73,8 @@ where
     match (code, status) {
         (Some("NoSuchBucket"), _) => StoreErrorKind::NoSuchBucket,
         (Some("NoSuchKey" | "NoSuchVersion"), _) => StoreErrorKind::NoSuchVersion,
-        (Some("PreconditionFailed" | "ConditionalRequestConflict"), _) | (_, Some(412 | 409)) => {
-            StoreErrorKind::PreconditionFailed
-        }
+        (Some("ConditionalRequestConflict"), _) | (_, Some(409)) => StoreErrorKind::Conflict,
+        (Some("PreconditionFailed"), _) | (_, Some(412)) => StoreErrorKind::PreconditionFailed,
         (Some("NotImplemented"), _) | (_, Some(501)) => StoreErrorKind::NotImplemented,
         (Some("AccessDenied" | "AllAccessDisabled"), _) | (_, Some(403)) => {
             StoreErrorKind::AccessDenied
@@ -92,6 +91,11 @@ where
         (None, Some(status)) if matches!(err, SdkError::ServiceError(_)) => {
             StoreErrorKind::Failed(format!("HTTP {status}"))
         }
+        // An answer that came but could not be read (a garbled or truncated XML page), which
+        // the SDK does not retry: reading it again may succeed.
+        (None, _) if matches!(err, SdkError::ResponseError(_)) => StoreErrorKind::Transient(
+            format!("the answer could not be read: {}", error_chain(err)),
+        ),
         // No answer, or one that could not be read: a timeout, a reset, a body cut short.
         _ => {
             let mut cause = error_chain(err);

@@ -10,6 +10,7 @@ use super::walk::{
 use super::*;
 use crate::concourse::check::check;
 use crate::concourse::version::GivenVersion;
+use crate::concourse::{ReleaseResource, Resource};
 use crate::record::fixtures;
 use crate::store::faults::{Fault, FaultKind, FaultyStore};
 use crate::store::memory::{MemoryStore, Quirks};
@@ -17,6 +18,14 @@ use crate::store::{Operation, StoreErrorKind, VersionPage, Versioning};
 
 fn at() -> Location {
     fixtures::at("releases", "app")
+}
+
+/// The release resource over [`at`].
+fn releases() -> Resource {
+    Resource::Release(ReleaseResource {
+        app: fixtures::app("app", "releases"),
+        has_image: true,
+    })
 }
 
 fn store(quirks: Quirks) -> MemoryStore {
@@ -40,8 +49,7 @@ fn record(version: u64, commit: &str) -> Record {
         timestamp: "2026-11-21T10:00:00Z".into(),
         rollback: false,
         action_type: Some("automated".into()),
-        environment: None,
-        build: None,
+        ..Record::default()
     }
 }
 
@@ -264,16 +272,29 @@ async fn a_store_that_ignores_if_none_match_is_caught_by_the_writer_that_raced()
         .filter_map(|result| result.as_ref().err())
         .map(ToString::to_string)
         .collect();
-    // Every writer but the first found another record beneath its own, and said so.
+    // Every writer but the first found another record beneath its own, took its own back,
+    // and said so: one record stays, and it is the oldest.
     assert_eq!(succeeded.len(), 1, "{duplicates:#?}");
     assert_eq!(duplicates.len(), 7);
     for error in &duplicates {
         assert!(
-            error.starts_with("s3://releases/app now holds two records numbered 1: version \"v"),
+            error.starts_with(
+                "another writer's record numbered 1 took the same place in s3://releases/app first"
+            ),
             "{error}"
         );
         assert!(error.contains("did not honour If-None-Match: *"), "{error}");
+        assert!(
+            error.contains("was taken back, so nothing was written"),
+            "{error}"
+        );
     }
+    assert_eq!(numbers(store.inner()), [1]);
+    let kept = &store.inner().versions(&at())[0];
+    assert_eq!(
+        kept.version_id.as_deref(),
+        Some(succeeded[0].as_ref().unwrap().version_id.as_str())
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -318,7 +339,7 @@ async fn a_reset_in_the_middle_of_a_body_is_retried() {
         )],
     );
     seed(store.inner(), &store, 1..=3);
-    let versions = check(&store, &at(), None).await.unwrap();
+    let versions = check(&store, &releases(), None).await.unwrap();
     assert_eq!(versions.len(), 1);
     assert_eq!(versions[0].version, "3");
 
@@ -339,14 +360,17 @@ async fn a_reset_in_the_middle_of_a_body_is_retried() {
 async fn a_missing_bucket_is_an_error_everywhere() {
     let store = MemoryStore::default();
     let expected = "bucket \"releases\" does not exist (the in-memory store)";
-    let error = check(&store, &at(), None).await.unwrap_err().to_string();
+    let error = check(&store, &releases(), None)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(error.starts_with(expected), "{error}");
     let since = GivenVersion {
         version: "1".into(),
         version_id: Some("v1".into()),
         deploy: None,
     };
-    let error = check(&store, &at(), Some(&since))
+    let error = check(&store, &releases(), Some(&since))
         .await
         .unwrap_err()
         .to_string();
@@ -374,7 +398,7 @@ fn ids(store: &MemoryStore) -> Vec<String> {
     let mut ids: Vec<String> = store
         .versions(&at())
         .into_iter()
-        .map(|object| object.version_id)
+        .map(|object| object.version_id.unwrap())
         .collect();
     ids.reverse();
     ids
@@ -389,7 +413,7 @@ async fn a_truncated_listing_without_markers_goes_on_from_its_last_entry() {
     let store = store(quirks);
     seed(&store, &store, 1..=40);
     let ids = ids(&store);
-    let versions = check(&store, &at(), Some(&since("1", &ids[0])))
+    let versions = check(&store, &releases(), Some(&since("1", &ids[0])))
         .await
         .unwrap();
     let numbers: Vec<&str> = versions.iter().map(|v| v.version.as_str()).collect();
@@ -407,14 +431,14 @@ async fn a_store_listing_oldest_first_loses_no_version_written_in_the_same_secon
     let store = store(quirks);
     seed(&store, &store, 1..=4);
     let ids = ids(&store);
-    let versions = check(&store, &at(), Some(&since("1", &ids[0])))
+    let versions = check(&store, &releases(), Some(&since("1", &ids[0])))
         .await
         .unwrap();
     let numbers: Vec<&str> = versions.iter().map(|v| v.version.as_str()).collect();
     assert_eq!(numbers, ["1", "2", "3", "4"]);
     // And the next release follows the newest.
     release(&store, "c5").await.unwrap();
-    let versions = check(&store, &at(), None).await.unwrap();
+    let versions = check(&store, &releases(), None).await.unwrap();
     assert_eq!(versions[0].version, "5");
 }
 
@@ -425,7 +449,7 @@ async fn an_invalid_newest_record_blocks_nothing() {
     store
         .inner()
         .put_unconditionally(&at(), b"{\"not\": \"a record\"}");
-    let versions = check(&store, &at(), None).await.unwrap();
+    let versions = check(&store, &releases(), None).await.unwrap();
     assert_eq!(versions[0].version, "2");
     let written = release(&store, "c3").await.unwrap();
     assert_eq!(written.record.version, 3);
@@ -470,6 +494,7 @@ fn trusts_a_page_that_starts_with_the_current_version() {
         is_latest,
         last_modified: Some(Timestamp::from_second(second).unwrap()),
         etag: None,
+        size: None,
     };
     let page = |versions, delete_marker_is_latest| VersionPage {
         versions,
@@ -521,3 +546,7 @@ fn write_ids_are_unique() {
     assert_eq!(ids.len(), 1000);
     assert!(ids.iter().all(|id| id.len() == 32));
 }
+
+mod reads;
+mod stores;
+mod writes;
