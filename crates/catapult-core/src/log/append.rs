@@ -12,17 +12,17 @@
 use super::retry::{new_write_id, retry_transient, wait_before_retry};
 use super::{Appended, Decision, Head, MAX_WRITE_ATTEMPTS, RecordLog, record_of};
 use crate::error::{Duplicate, Error, Result};
-use crate::record::{Record, StoredRecord};
+use crate::record::{Entry, Stored};
 use crate::store::{
     ListedVersion, NULL_VERSION_ID, RecordStore, StoreError, StoreErrorKind, Versioning,
     WriteCondition, etag_of, same_etag,
 };
 
 /// One attempt's write: what it sent, and on what condition.
-struct Attempt<'h> {
-    head: &'h Head,
+struct Attempt<'h, E> {
+    head: &'h Head<E>,
     condition: WriteCondition,
-    record: Record,
+    record: E,
     body: Vec<u8>,
     etag: String,
 }
@@ -30,24 +30,24 @@ struct Attempt<'h> {
 /// Where a search for an attempt's write found it, if anywhere. Made once per search and
 /// consumed at once, so its size does not matter.
 #[allow(clippy::large_enum_variant)]
-enum Search {
+enum Search<E> {
     /// It landed as this version.
-    Found(StoredRecord),
+    Found(Stored<E>),
     /// It did not land, and the key has not changed since the head was read.
     NotFoundUnchanged,
     /// It did not land, and the key has changed: another writer got there first.
     NotFoundChanged,
 }
 
-impl<'a, S: RecordStore> RecordLog<'a, S> {
+impl<'a, S: RecordStore, E: Entry> RecordLog<'a, S, E> {
     /// Appends the record `decide` makes of the head, on the condition that the head is still
     /// the head, exactly once (see the module's documentation). When another writer got there
     /// first, reads the head again and asks `decide` again, after a random wait, a bounded
     /// number of times.
     pub async fn append<T>(
         &self,
-        mut decide: impl AsyncFnMut(&Head) -> Result<Decision<T>>,
-    ) -> Result<Appended<T>> {
+        mut decide: impl AsyncFnMut(&Head<E>) -> Result<Decision<T, E>>,
+    ) -> Result<Appended<T, E>> {
         let mut why = String::new();
         let mut last_write_id = String::new();
         for attempt in 1..=MAX_WRITE_ATTEMPTS {
@@ -63,7 +63,7 @@ impl<'a, S: RecordStore> RecordLog<'a, S> {
                     .into(),
             })?;
             let write_id = new_write_id();
-            record.write_id = Some(write_id.clone());
+            record.set_write_id(write_id.clone());
             last_write_id.clone_from(&write_id);
             let body = record.to_json();
             let sent = Attempt {
@@ -79,7 +79,7 @@ impl<'a, S: RecordStore> RecordLog<'a, S> {
                 .await;
             let failure = match answer {
                 Ok(Some(version_id)) if version_id != NULL_VERSION_ID => {
-                    let stored = StoredRecord {
+                    let stored = Stored {
                         version_id,
                         last_modified: None,
                         record: sent.record.clone(),
@@ -178,7 +178,11 @@ impl<'a, S: RecordStore> RecordLog<'a, S> {
 
     /// What to do with this attempt's write, found in the history as `stored`: verify it, or,
     /// found as a `null` version, take it back as a write the bucket kept without a version.
-    async fn landed<T>(&self, stored: StoredRecord, sent: &Attempt<'_>) -> Result<Appended<T>> {
+    async fn landed<T>(
+        &self,
+        stored: Stored<E>,
+        sent: &Attempt<'_, E>,
+    ) -> Result<Appended<T, E>> {
         if stored.version_id == NULL_VERSION_ID {
             return Err(self.take_back_unversioned_write(sent.head).await);
         }
@@ -200,7 +204,7 @@ impl<'a, S: RecordStore> RecordLog<'a, S> {
     /// version whose ETag is the MD5 of the body sent, or (for a store whose ETags are not MD5s)
     /// whose body is exactly the body sent. Another writer's version, even one carrying a write
     /// id of ours in its metadata, is not ours.
-    async fn search(&self, sent: &Attempt<'_>) -> Result<Search> {
+    async fn search(&self, sent: &Attempt<'_, E>) -> Result<Search<E>> {
         let head = sent.head;
         let mut history = self.walk();
         let mut first = true;
@@ -248,8 +252,8 @@ impl<'a, S: RecordStore> RecordLog<'a, S> {
     }
 
     /// The record `sent` wrote, stored as the version `entry` lists.
-    fn stored(&self, entry: &ListedVersion, sent: &Attempt<'_>) -> StoredRecord {
-        StoredRecord {
+    fn stored(&self, entry: &ListedVersion, sent: &Attempt<'_, E>) -> Stored<E> {
+        Stored {
             version_id: entry.version_id.clone(),
             last_modified: entry.last_modified,
             record: sent.record.clone(),
@@ -261,7 +265,7 @@ impl<'a, S: RecordStore> RecordLog<'a, S> {
     /// slipped in between, the store having ignored the precondition: this write takes its own
     /// version back, and says so. The listing is read like any other, a transient fault retried;
     /// when it still fails, the error says that the record was written.
-    async fn verify(&self, written: &StoredRecord, sent: &Attempt<'_>) -> Result<()> {
+    async fn verify(&self, written: &Stored<E>, sent: &Attempt<'_, E>) -> Result<()> {
         if !self.store.verifies_writes() {
             return Ok(());
         }
@@ -271,7 +275,7 @@ impl<'a, S: RecordStore> RecordLog<'a, S> {
                 .map_err(|err| Error::WrittenUnverified {
                     location: self.at.clone(),
                     version_id: written.version_id.clone(),
-                    number: written.record.version,
+                    number: written.record.release_number(),
                     cause: err.to_string(),
                 })?;
         let head = sent.head;
@@ -299,7 +303,7 @@ impl<'a, S: RecordStore> RecordLog<'a, S> {
     }
 
     /// What the listing holds beneath `written`.
-    async fn version_beneath(&self, written: &StoredRecord) -> Result<Beneath> {
+    async fn version_beneath(&self, written: &Stored<E>) -> Result<Beneath> {
         let mut history = self.walk();
         let mut seen_ours = false;
         while let Some(entry) = history.next().await? {
@@ -320,13 +324,13 @@ impl<'a, S: RecordStore> RecordLog<'a, S> {
     /// one kept, and it is never this one.
     async fn take_back_duplicate(
         &self,
-        written: &StoredRecord,
+        written: &Stored<E>,
         theirs: String,
-        sent: &Attempt<'_>,
+        sent: &Attempt<'_, E>,
     ) -> Error {
         let mut duplicate = Duplicate {
             location: self.at.clone(),
-            number: written.record.version,
+            number: written.record.release_number(),
             theirs,
             ours: written.version_id.clone(),
             store: self.store.name().to_owned(),
@@ -354,7 +358,7 @@ impl<'a, S: RecordStore> RecordLog<'a, S> {
     /// although the listing showed versions. Takes the write back (its `null` version) so that
     /// nothing is half-written, unless the listing showed a `null` version before the write:
     /// that one was there before catapult, and a `null` version is never deleted then.
-    async fn take_back_unversioned_write(&self, head: &Head) -> Error {
+    async fn take_back_unversioned_write(&self, head: &Head<E>) -> Error {
         let state = match self.store.versioning(&self.at.bucket).await {
             Ok(Versioning::Off) => "never enabled",
             _ => "suspended",

@@ -23,7 +23,7 @@ use futures_util::StreamExt;
 use jiff::Timestamp;
 
 use crate::error::{Error, Result};
-use crate::record::{Record, StoredRecord};
+use crate::record::{Entry, Record, Stored};
 use crate::store::{
     BucketName, ListedVersion, Location, NULL_VERSION_ID, RecordStore, StoreErrorKind,
     StoredObject, Versioning, WriteCondition,
@@ -45,38 +45,39 @@ const MAX_WRITE_ATTEMPTS: u32 = 16;
 
 /// One key's history of records in a store.
 #[derive(Debug)]
-pub struct RecordLog<'a, S> {
+pub struct RecordLog<'a, S, E = Record> {
     store: &'a S,
     at: &'a Location,
+    entry: std::marker::PhantomData<fn() -> E>,
     /// Whether another read in the same bucket already showed a real version id, so that an
     /// empty key needs no GetBucketVersioning before its first write.
     versioning_shown: bool,
 }
 
-impl<S> Clone for RecordLog<'_, S> {
+impl<S, E> Clone for RecordLog<'_, S, E> {
     fn clone(&self) -> Self {
         *self
     }
 }
 
-impl<S> Copy for RecordLog<'_, S> {}
+impl<S, E> Copy for RecordLog<'_, S, E> {}
 
 /// What the key holds now: the version a write must follow, and the newest valid record.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Head {
+pub struct Head<E = Record> {
     /// The key's current version, which a write is conditioned on; `None` when the key has no
     /// current version (no version at all, or a delete marker on top).
     pub current: Option<ListedVersion>,
     /// The newest version of the key, delete markers aside: what a write's version must sit on.
     pub newest: Option<String>,
     /// The newest valid record; older than `current` when the current body is not a record.
-    pub latest: Option<StoredRecord>,
+    pub latest: Option<Stored<E>>,
     /// Whether the first page of the listing named a `null` version: an object written while
     /// versioning was off, which a write in a suspended bucket would replace.
     pub null_version_listed: bool,
 }
 
-impl Head {
+impl<E> Head<E> {
     /// The precondition of a write that follows this head.
     fn condition(&self) -> Option<WriteCondition> {
         match &self.current {
@@ -90,9 +91,9 @@ impl Head {
 /// Made once per attempt and consumed at once, so its size does not matter.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
-pub enum Decision<T> {
+pub enum Decision<T, E = Record> {
     /// Append this record.
-    Write(Record),
+    Write(E),
     /// Write nothing; the step's answer is this.
     Keep(T),
 }
@@ -100,11 +101,11 @@ pub enum Decision<T> {
 /// What [`RecordLog::append`] did. Returned once per append.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
-pub enum Appended<T> {
+pub enum Appended<T, E = Record> {
     /// Nothing was written.
     Kept(T),
     /// The record was written, once, as this version.
-    Written(StoredRecord),
+    Written(Stored<E>),
 }
 
 /// How a search of the history judges one record.
@@ -119,11 +120,39 @@ pub enum Judgement {
 }
 
 impl<'a, S: RecordStore> RecordLog<'a, S> {
-    /// The history at `at` in `store`.
+    /// The history of release or deploy records at `at` in `store`.
     pub fn new(store: &'a S, at: &'a Location) -> Self {
+        RecordLog::of(store, at)
+    }
+
+    /// The highest release number ever issued on the key: the newest record's mark when it
+    /// carries one, else the history read back to the first record that does (all of it, for a
+    /// history written before the mark was kept), its numbers and marks compared.
+    pub async fn highest_number(&self) -> Result<u64> {
+        let mut highest = 0;
+        self.find(None, |stored| {
+            let record = &stored.record;
+            highest = highest.max(record.version);
+            match record.highest_version {
+                Some(mark) => {
+                    highest = highest.max(mark);
+                    Judgement::GiveUp
+                }
+                None => Judgement::Continue,
+            }
+        })
+        .await?;
+        Ok(highest)
+    }
+}
+
+impl<'a, S: RecordStore, E: Entry> RecordLog<'a, S, E> {
+    /// The history of entries of type `E` at `at` in `store`.
+    pub fn of(store: &'a S, at: &'a Location) -> Self {
         RecordLog {
             store,
             at,
+            entry: std::marker::PhantomData,
             versioning_shown: false,
         }
     }
@@ -131,7 +160,7 @@ impl<'a, S: RecordStore> RecordLog<'a, S> {
     /// This log, knowing that `record`, read from its bucket, showed a real version id: the
     /// bucket keeps versions, and an empty key needs no GetBucketVersioning before its first
     /// write.
-    pub fn knowing_versioned(mut self, record: &StoredRecord, bucket: &BucketName) -> Self {
+    pub fn knowing_versioned<R>(mut self, record: &Stored<R>, bucket: &BucketName) -> Self {
         self.versioning_shown |= *bucket == self.at.bucket && record.version_id != NULL_VERSION_ID;
         self
     }
@@ -150,8 +179,8 @@ impl<'a, S: RecordStore> RecordLog<'a, S> {
     /// is not a record (read whole, as listed), too large to be one, or deleted meanwhile, is
     /// left out with a warning; one that cannot be read whole, a missing bucket or a failing
     /// store is an error.
-    pub async fn read_valid(&self, entries: &[ListedVersion]) -> Result<Vec<StoredRecord>> {
-        let reads: Vec<Result<Read>> = futures_util::stream::iter(entries)
+    pub async fn read_valid(&self, entries: &[ListedVersion]) -> Result<Vec<Stored<E>>> {
+        let reads: Vec<Result<Read<E>>> = futures_util::stream::iter(entries)
             .map(|entry| self.read_listed(entry))
             .buffered(CONCURRENT_READS)
             .collect()
@@ -173,8 +202,8 @@ impl<'a, S: RecordStore> RecordLog<'a, S> {
     pub async fn find(
         &self,
         since: Option<Timestamp>,
-        mut judge: impl FnMut(&StoredRecord) -> Judgement,
-    ) -> Result<Option<StoredRecord>> {
+        mut judge: impl FnMut(&Stored<E>) -> Judgement,
+    ) -> Result<Option<Stored<E>>> {
         let mut history = self.walk();
         let mut batch_size = 1;
         loop {
@@ -210,7 +239,7 @@ impl<'a, S: RecordStore> RecordLog<'a, S> {
     }
 
     /// Every valid record, newest first, at most `limit` of them.
-    pub async fn records(&self, limit: Option<usize>) -> Result<Vec<StoredRecord>> {
+    pub async fn records(&self, limit: Option<usize>) -> Result<Vec<Stored<E>>> {
         let mut records = Vec::new();
         self.find(None, |record| {
             records.push(record.clone());
@@ -227,7 +256,7 @@ impl<'a, S: RecordStore> RecordLog<'a, S> {
     /// The newest valid record, in one request when the key's current version is one (a
     /// GetObject of the current version, which says its version id); otherwise by walking the
     /// history.
-    pub async fn latest(&self) -> Result<Option<StoredRecord>> {
+    pub async fn latest(&self) -> Result<Option<Stored<E>>> {
         match self.store.get_current(self.at).await {
             Ok(object) => {
                 let answered_version = object
@@ -251,7 +280,7 @@ impl<'a, S: RecordStore> RecordLog<'a, S> {
     /// ETag); when the listing cannot prove versioning on (no version with a real id, or a
     /// `null` one among them), the bucket's versioning is asked, and a bucket that would not
     /// keep a write's version is an error, before anything is written.
-    pub async fn head(&self) -> Result<Head> {
+    pub async fn head(&self) -> Result<Head<E>> {
         let mut history = self.walk();
         let mut head = Head {
             current: None,
@@ -311,43 +340,23 @@ impl<'a, S: RecordStore> RecordLog<'a, S> {
         Ok(head)
     }
 
-    /// The highest release number ever issued on the key: the newest record's mark when it
-    /// carries one, else the history read back to the first record that does (all of it, for a
-    /// history written before the mark was kept), its numbers and marks compared.
-    pub async fn highest_number(&self) -> Result<u64> {
-        let mut highest = 0;
-        self.find(None, |stored| {
-            let record = &stored.record;
-            highest = highest.max(record.version);
-            match record.highest_version {
-                Some(mark) => {
-                    highest = highest.max(mark);
-                    Judgement::GiveUp
-                }
-                None => Judgement::Continue,
-            }
-        })
-        .await?;
-        Ok(highest)
-    }
-
     /// One version's object, a transient fault retried.
     async fn get(&self, version_id: &str) -> Result<StoredObject> {
         Ok(retry_transient(async || self.store.get_version(self.at, version_id).await).await?)
     }
 }
 
-/// The record a stored object holds, or an error naming its version id and what is wrong.
-pub fn record_of(object: &StoredObject, at: &Location) -> Result<StoredRecord> {
+/// The entry a stored object holds, or an error naming its version id and what is wrong.
+pub fn record_of<E: Entry>(object: &StoredObject, at: &Location) -> Result<Stored<E>> {
     let version_id = object.version_id.clone().unwrap_or_default();
-    let record = Record::parse(&object.body, object.last_modified).map_err(|reason| {
+    let record = E::parse(&object.body, object.last_modified).map_err(|reason| {
         Error::InvalidRecord {
             location: at.clone(),
             version_id: version_id.clone(),
             reason,
         }
     })?;
-    Ok(StoredRecord {
+    Ok(Stored {
         version_id,
         last_modified: object.last_modified,
         record,

@@ -9,7 +9,7 @@
 use super::retry::wait_before_reading_again;
 use super::{RecordLog, record_of};
 use crate::error::{Error, Result};
-use crate::record::StoredRecord;
+use crate::record::{Entry, Stored};
 use crate::store::{ListedVersion, RecordStore, StoreError, StoreErrorKind, StoredObject};
 
 /// How many times a version is read before the step gives up on it.
@@ -19,9 +19,9 @@ pub(super) const READ_ATTEMPTS: u32 = 5;
 /// its size does not matter.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
-pub(super) enum Read {
+pub(super) enum Read<E> {
     /// The record it holds.
-    Record(StoredRecord),
+    Record(Stored<E>),
     /// Read whole and as listed, it is not a record (or is too large to be one): skip it.
     Invalid(Error),
     /// It is gone: a listing made after the reads no longer names it.
@@ -36,9 +36,9 @@ enum Fault {
     Damaged(String),
 }
 
-impl<S: RecordStore> RecordLog<'_, S> {
+impl<S: RecordStore, E: Entry> RecordLog<'_, S, E> {
     /// The version `entry` names, read until it comes back whole and as listed.
-    pub(super) async fn read_listed(&self, entry: &ListedVersion) -> Result<Read> {
+    pub(super) async fn read_listed(&self, entry: &ListedVersion) -> Result<Read<E>> {
         let mut why = String::new();
         let mut last_was_404 = false;
         for attempt in 1..=READ_ATTEMPTS {
@@ -96,7 +96,11 @@ impl<S: RecordStore> RecordLog<'_, S> {
     /// What one read of `entry` gave: its record, an invalid record read whole and as listed, or
     /// a fault to read again for: a body of another size than listed, or one that does not
     /// match its ETag (where the ETag is its MD5: not under SSE-KMS or SSE-C).
-    fn judge_listed(&self, entry: &ListedVersion, object: &StoredObject) -> Result<Read, Fault> {
+    fn judge_listed(
+        &self,
+        entry: &ListedVersion,
+        object: &StoredObject,
+    ) -> Result<Read<E>, Fault> {
         let body = &object.body;
         if let Some(size) = entry.size.filter(|size| *size != body.len() as u64) {
             return Err(Fault::Damaged(format!(
@@ -118,7 +122,7 @@ impl<S: RecordStore> RecordLog<'_, S> {
     /// Exactly one version, as a record, read until it comes back whole (its body matching its
     /// ETag), so that a damaged read is never taken for an invalid record. An error names the
     /// version when it does not exist, cannot be read whole, or is not a record.
-    pub async fn read_exact(&self, version_id: &str) -> Result<StoredRecord> {
+    pub async fn read_exact(&self, version_id: &str) -> Result<Stored<E>> {
         let mut attempt = 1;
         loop {
             let object = match self.store.get_version(self.at, version_id).await {

@@ -5,6 +5,8 @@
 //! about what a record cannot do without; writing always produces the full shape. Nothing here
 //! talks to a store: this layer is plain data and pure functions.
 
+use std::fmt;
+
 use jiff::{Timestamp, Unit};
 use serde::{Deserialize, Serialize};
 
@@ -68,15 +70,52 @@ pub struct Record {
     pub write_id: Option<String>,
 }
 
-/// A record as read from the store, with what the store says of its version.
+/// A body the record log keeps, one per object version: a release or deploy [`Record`], or one
+/// of the records the promotion rules keep on keys of their own (an approval, a freeze, the
+/// clearing of a hold). Each is written by the log's exactly-once conditional append.
+pub trait Entry: Clone + fmt::Debug {
+    /// Reads a stored body; `last_modified` (the S3 object's) stands in for a time it lacks.
+    /// The error is the reason the body is not one.
+    fn parse(body: &[u8], last_modified: Option<Timestamp>) -> Result<Self, String>;
+    /// The body to store.
+    fn to_json(&self) -> Vec<u8>;
+    /// Stamps it with the id of the write that stores it, so that no two writes store the same
+    /// bytes.
+    fn set_write_id(&mut self, write_id: String);
+    /// The release it is about, for messages.
+    fn release_number(&self) -> u64;
+}
+
+/// An entry as read from the store, with what the store says of its version.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredRecord {
+pub struct Stored<E = Record> {
     /// The S3 VersionId it is stored as.
     pub version_id: String,
     /// When the store wrote it.
     pub last_modified: Option<Timestamp>,
-    /// The record.
-    pub record: Record,
+    /// The record (or other entry).
+    pub record: E,
+}
+
+/// A release or deploy record as read from the store.
+pub type StoredRecord = Stored<Record>;
+
+impl Entry for Record {
+    fn parse(body: &[u8], last_modified: Option<Timestamp>) -> Result<Self, String> {
+        Record::parse(body, last_modified)
+    }
+
+    fn to_json(&self) -> Vec<u8> {
+        Record::to_json(self)
+    }
+
+    fn set_write_id(&mut self, write_id: String) {
+        self.write_id = Some(write_id);
+    }
+
+    fn release_number(&self) -> u64 {
+        self.version
+    }
 }
 
 /// The fields as stored, each optional so that a missing one can be named.

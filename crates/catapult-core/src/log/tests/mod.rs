@@ -11,6 +11,7 @@ use super::*;
 use crate::concourse::check::check;
 use crate::concourse::version::GivenVersion;
 use crate::concourse::{ReleaseResource, Resource};
+use crate::record::StoredRecord;
 use crate::record::fixtures;
 use crate::store::faults::{Fault, FaultKind, FaultyStore};
 use crate::store::memory::{MemoryStore, Quirks};
