@@ -315,6 +315,9 @@ pub struct DeployArgs {
     /// Allow an older release than the one the environment runs.
     #[arg(long)]
     pub rollback: bool,
+    /// Deploy even though the environment is frozen; the deploy records that it did.
+    #[arg(long)]
+    pub override_freeze: bool,
     /// Show the record that would be written, and write nothing.
     #[arg(long)]
     pub dry_run: bool,

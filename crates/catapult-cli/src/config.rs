@@ -23,7 +23,9 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use catapult_core::record::freeze::FreezeSpec;
 use catapult_core::record::layout::NAME_PLACEHOLDER;
+use catapult_core::record::layout::{GateSpec, parse_soak};
 use catapult_core::record::{EnvironmentLayout, EnvironmentName, Layout};
 use catapult_core::store::BucketName;
 use catapult_core::store::location::{MAX_KEY_BYTES, check_text};
@@ -57,7 +59,28 @@ struct DeploySection {
     s3_bucket: Option<String>,
     deploy_key: Option<String>,
     #[serde(default)]
-    require_deployed_to: Vec<String>,
+    require_deployed_to: Vec<GateEntry>,
+    #[serde(default)]
+    require_approval: bool,
+    #[serde(default)]
+    freeze: Vec<FreezeSpec>,
+}
+
+/// One environment of `require_deployed_to`: its name, or `{environment, for}` with a soak
+/// time.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum GateEntry {
+    Name(String),
+    Soaked(SoakedGate),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SoakedGate {
+    environment: String,
+    #[serde(rename = "for")]
+    soak: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -197,21 +220,48 @@ fn resolve(
                 )));
             }
         }
+        let field = format!("[deploy.{name}] require_deployed_to");
         let require_deployed_to = section
             .require_deployed_to
             .iter()
-            .map(|gate| environment(&format!("[deploy.{name}] require_deployed_to"), gate))
+            .map(|gate| {
+                Ok(match gate {
+                    GateEntry::Name(gate) => GateSpec {
+                        environment: environment(&field, gate)?,
+                        soak: None,
+                    },
+                    GateEntry::Soaked(gate) => GateSpec {
+                        environment: environment(&field, &gate.environment)?,
+                        soak: gate
+                            .soak
+                            .as_deref()
+                            .map(|soak| parse_soak(&format!("{field} for"), soak))
+                            .transpose()
+                            .map_err(Failure::new)?,
+                    },
+                })
+            })
             .collect::<Result<_>>()?;
+        let freeze = section
+            .freeze
+            .iter()
+            .enumerate()
+            .map(|(index, spec)| spec.window(&format!("[deploy.{name}] freeze[{index}]")))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|reason| Failure::new(format!("invalid configuration {source}: {reason}")))?;
         environments.push(EnvironmentLayout {
             name,
             deploy_bucket,
             deploy_key: section.deploy_key,
             require_deployed_to,
+            require_approval: section.require_approval,
+            freeze,
         });
     }
     let known: BTreeSet<&str> = environments.iter().map(|env| env.name.as_str()).collect();
     for environment in &environments {
         for gate in &environment.require_deployed_to {
+            let gate = &gate.environment;
             if !known.contains(gate.as_str()) {
                 return Err(Failure::new(format!(
                     "invalid configuration {source}: [deploy.{}] require_deployed_to names {:?}, which has no [deploy.{gate}]",

@@ -155,6 +155,11 @@ pub enum Error {
         environment: String,
     },
 
+    /// A rule of the environment (a soak time, an approval, a freeze, a hold) refuses the
+    /// deploy; the message names the rule and what would satisfy it.
+    #[error("{0}")]
+    Refused(String),
+
     /// Every conditional write lost to another writer, or never got an answer.
     #[error("gave up writing to {location} after {attempts} attempts: {why}")]
     GaveUp {

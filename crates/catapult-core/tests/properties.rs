@@ -156,6 +156,7 @@ proptest! {
             build: None,
             highest_version,
             write_id,
+            ..Record::default()
         };
         let read = Record::parse(&record.to_json(), None).map_err(TestCaseError::fail)?;
         prop_assert_eq!(read, record);

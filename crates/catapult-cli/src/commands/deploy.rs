@@ -30,6 +30,7 @@ pub async fn deploy<S: RecordStore>(context: &Context<S>, args: &DeployArgs) -> 
         allow_rollback: args.rollback,
         action_type: MANUAL,
         build: None,
+        override_freeze: args.override_freeze,
     };
     preview_then_write(
         context,

@@ -16,7 +16,7 @@ use catapult_core::store::{Location, RecordStore};
 use crate::args::Command;
 use crate::config::Config;
 use crate::error::{Failure, Result};
-use crate::output::{Printer, RecordView};
+use crate::output::{Printer, RecordView, clean};
 
 mod current;
 mod deploy;
@@ -196,6 +196,22 @@ where
         None => format!("cutting a release of {name}"),
     };
     let preview = context.deadline(&doing, run(Mode::DryRun)).await?;
+    if dry_run {
+        for verdict in &preview.rules {
+            let mark = if verdict.passed { "passes" } else { "refuses" };
+            note(&format!(
+                "rule {}: {mark}: {}",
+                verdict.rule,
+                clean(&verdict.said)
+            ));
+        }
+        if let Some(refused) = preview.rules.iter().find(|verdict| !verdict.passed) {
+            return Err(Failure::new(format!(
+                "dry run: nothing written, and a deploy would be refused: {}",
+                refused.said
+            )));
+        }
+    }
     let outcome = if preview.version_id.is_some() || dry_run {
         preview
     } else {

@@ -74,6 +74,7 @@ impl OutParams {
                 vec![
                     ("release", self.release.is_some()),
                     ("version", self.version.is_some()),
+                    ("override_freeze", self.override_freeze),
                 ],
             ),
             Resource::Deploy(_) => (
@@ -209,6 +210,7 @@ impl OutParams {
             allow_rollback: self.allow_rollback,
             action_type: AUTOMATED,
             build,
+            override_freeze: self.override_freeze,
         })
     }
 }

@@ -81,6 +81,9 @@ pub struct OutParams {
     pub release: Option<String>,
     /// Deploys: a release number, or a file holding one. Default: the latest release.
     pub version: Option<serde_json::Value>,
+    /// Deploys: deploy during a freeze, and record that the deploy overrode it. Default: false.
+    #[serde(default)]
+    pub override_freeze: bool,
 }
 
 /// One line of metadata in the Concourse UI.

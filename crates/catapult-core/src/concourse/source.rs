@@ -10,7 +10,9 @@ use serde::{Deserialize, Deserializer};
 use super::compat;
 use super::resource::{DeployResource, ReleaseResource, Resource, ResourceConfig};
 use crate::error::{Error, Result};
-use crate::record::{App, AppName, Environment, EnvironmentName, EnvironmentPlace};
+use crate::record::freeze::FreezeSpec;
+use crate::record::layout::{GateRequirement, parse_soak};
+use crate::record::{App, AppName, Environment, EnvironmentName};
 use crate::store::location::check_text;
 use crate::store::s3::{
     Connection, DEFAULT_REGION, Secret, StaticCredentials, check_endpoint, check_region,
@@ -36,10 +38,18 @@ pub struct Source {
     /// `deploys/<environment>/<name>`.
     pub deploy_key: Option<String>,
     /// Environments a release must have been deployed to before this one: names (their
-    /// deploys at the default layout in `bucket`) or `{environment, deploy_bucket, deploy_key}`.
-    /// Default: none.
+    /// deploys at the default layout in `bucket`) or `{environment, deploy_bucket, deploy_key,
+    /// for}`, `for` a soak time (`30m`). Default: none.
     #[serde(default)]
     pub require_deployed_to: Vec<GateEntry>,
+    /// Deploy resources: a release needs an approval (`catapult approve`), by someone other
+    /// than its author, to be deployed. Default: false.
+    #[serde(default)]
+    pub require_approval: bool,
+    /// Deploy resources: windows when deploys are frozen, fixed `{from, to, reason}` or weekly
+    /// `{days, between, timezone, reason}`. Default: none.
+    #[serde(default)]
+    pub freeze: Vec<FreezeSpec>,
     /// PEM certificates to trust besides the system's. Default: none.
     #[serde(default)]
     pub ca_certs: Vec<String>,
@@ -92,6 +102,9 @@ pub struct GatePlace {
     pub deploy_bucket: Option<String>,
     /// Its deploy key. Default: as for the resource's own `deploy_key`.
     pub deploy_key: Option<String>,
+    /// How long a release must have run there (soak time): `30m`, `2h`, `1d`. Default: none.
+    #[serde(rename = "for")]
+    pub soak: Option<String>,
 }
 
 /// A credential: a string, or an error that never shows what was given instead (an all-digit
@@ -217,11 +230,20 @@ impl Source {
                     )));
                 }
                 let require_deployed_to = self.gate(&app, &environment)?;
+                let freeze = self
+                    .freeze
+                    .iter()
+                    .enumerate()
+                    .map(|(index, spec)| spec.window(&format!("source.freeze[{index}]")))
+                    .collect::<Result<_, _>>()
+                    .map_err(invalid)?;
                 Resource::Deploy(DeployResource {
                     app,
                     environment: Environment {
                         place,
                         require_deployed_to,
+                        require_approval: self.require_approval,
+                        freeze,
                     },
                 })
             }
@@ -230,6 +252,8 @@ impl Source {
                     ("deploy_bucket", deploy_bucket.is_some()),
                     ("deploy_key", deploy_key.is_some()),
                     ("require_deployed_to", !self.require_deployed_to.is_empty()),
+                    ("require_approval", self.require_approval),
+                    ("freeze", !self.freeze.is_empty()),
                 ] {
                     if set {
                         return Err(invalid(format!(
@@ -283,12 +307,18 @@ impl Source {
         })
     }
 
-    /// The promotion gate's environments, each at its own layout.
-    fn gate(&self, app: &App, environment: &EnvironmentName) -> Result<Vec<EnvironmentPlace>> {
+    /// The promotion gate's environments, each at its own layout, with its soak time.
+    fn gate(&self, app: &App, environment: &EnvironmentName) -> Result<Vec<GateRequirement>> {
         let invalid = |message: String| Error::InvalidSource(message);
         let mut gate = Vec::new();
         for (index, entry) in self.require_deployed_to.iter().enumerate() {
             let field = format!("source.require_deployed_to[{index}]");
+            let soak = match entry {
+                GateEntry::Place(GatePlace {
+                    soak: Some(soak), ..
+                }) => Some(parse_soak(&format!("{field}.for"), soak).map_err(invalid)?),
+                _ => None,
+            };
             let place = match entry {
                 GateEntry::Name(name) => {
                     let name = EnvironmentName::parse(&field, name).map_err(invalid)?;
@@ -314,7 +344,7 @@ impl Source {
                     environment.as_str()
                 )));
             }
-            gate.push(place);
+            gate.push(GateRequirement { place, soak });
         }
         Ok(gate)
     }

@@ -178,11 +178,7 @@ impl<'a, S: RecordStore, E: Entry> RecordLog<'a, S, E> {
 
     /// What to do with this attempt's write, found in the history as `stored`: verify it, or,
     /// found as a `null` version, take it back as a write the bucket kept without a version.
-    async fn landed<T>(
-        &self,
-        stored: Stored<E>,
-        sent: &Attempt<'_, E>,
-    ) -> Result<Appended<T, E>> {
+    async fn landed<T>(&self, stored: Stored<E>, sent: &Attempt<'_, E>) -> Result<Appended<T, E>> {
         if stored.version_id == NULL_VERSION_ID {
             return Err(self.take_back_unversioned_write(sent.head).await);
         }

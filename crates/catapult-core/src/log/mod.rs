@@ -275,6 +275,20 @@ impl<'a, S: RecordStore, E: Entry> RecordLog<'a, S, E> {
         self.find(None, |_| Judgement::Found).await
     }
 
+    /// The key's current version as an entry, in one request; `None` when the key has no
+    /// current version (no version, or a delete marker on top). A current version that is not a
+    /// valid entry gives the newest valid one beneath it.
+    pub async fn current(&self) -> Result<Option<Stored<E>>> {
+        match self.store.get_current(self.at).await {
+            Ok(object) => match record_of(&object, self.at) {
+                Ok(record) if object.version_id.is_some() => Ok(Some(record)),
+                _ => self.find(None, |_| Judgement::Found).await,
+            },
+            Err(err) if err.kind == StoreErrorKind::NoSuchVersion => Ok(None),
+            Err(err) => Err(err.into()),
+        }
+    }
+
     /// The key's head: its current version and newest valid record. It costs one listing and
     /// one read when the current record is valid (a listing names the current version and its
     /// ETag); when the listing cannot prove versioning on (no version with a real id, or a
@@ -349,13 +363,16 @@ impl<'a, S: RecordStore, E: Entry> RecordLog<'a, S, E> {
 /// The entry a stored object holds, or an error naming its version id and what is wrong.
 pub fn record_of<E: Entry>(object: &StoredObject, at: &Location) -> Result<Stored<E>> {
     let version_id = object.version_id.clone().unwrap_or_default();
-    let record = E::parse(&object.body, object.last_modified).map_err(|reason| {
-        Error::InvalidRecord {
+    let record = E::parse(&object.body, object.last_modified)
+        .and_then(|record| {
+            record.check_written_by_catapult(object.write_id.as_deref())?;
+            Ok(record)
+        })
+        .map_err(|reason| Error::InvalidRecord {
             location: at.clone(),
             version_id: version_id.clone(),
             reason,
-        }
-    })?;
+        })?;
     Ok(Stored {
         version_id,
         last_modified: object.last_modified,

@@ -96,11 +96,7 @@ impl<S: RecordStore, E: Entry> RecordLog<'_, S, E> {
     /// What one read of `entry` gave: its record, an invalid record read whole and as listed, or
     /// a fault to read again for: a body of another size than listed, or one that does not
     /// match its ETag (where the ETag is its MD5: not under SSE-KMS or SSE-C).
-    fn judge_listed(
-        &self,
-        entry: &ListedVersion,
-        object: &StoredObject,
-    ) -> Result<Read<E>, Fault> {
+    fn judge_listed(&self, entry: &ListedVersion, object: &StoredObject) -> Result<Read<E>, Fault> {
         let body = &object.body;
         if let Some(size) = entry.size.filter(|size| *size != body.len() as u64) {
             return Err(Fault::Damaged(format!(

@@ -389,12 +389,16 @@ mod tests {
                     deploy_bucket: None,
                     deploy_key: None,
                     require_deployed_to: vec![],
+                    require_approval: false,
+                    freeze: vec![],
                 },
                 EnvironmentLayout {
                     name: env("production"),
                     deploy_bucket: Some(bucket("prod")),
                     deploy_key: None,
                     require_deployed_to: vec![],
+                    require_approval: false,
+                    freeze: vec![],
                 },
             ],
         }

@@ -5,13 +5,12 @@
 
 use jiff::Timestamp;
 
-use super::outcome::{Memo, Mode, Outcome, write_or_show};
+use super::outcome::{AUTOMATED, Memo, Mode, Outcome, write_or_show};
+use super::rules::{Checks, approval, freeze, gate, hold, store_now};
 use crate::error::{Error, Result};
 use crate::git::{Checkout, short_sha};
 use crate::log::{Decision, Head, Judgement, RecordLog};
-use crate::record::{
-    App, BuildInfo, Environment, EnvironmentPlace, Record, StoredRecord, format_timestamp,
-};
+use crate::record::{App, BuildInfo, Environment, Record, StoredRecord, format_timestamp};
 use crate::store::RecordStore;
 
 /// Which release a deploy is of.
@@ -49,12 +48,15 @@ pub struct DeployPlan {
     pub action_type: &'static str,
     /// The Concourse build deploying, if any.
     pub build: Option<BuildInfo>,
+    /// Whether to deploy during a freeze (recorded in the deploy).
+    pub override_freeze: bool,
 }
 
 /// Deploys the release `plan` names to `environment`: a lower number than the one deployed now
-/// is a rollback, refused unless allowed; a release that has not reached every environment of
-/// the gate is refused (an allowed rollback promotes nothing and is not gated); a put retried in
-/// the same Concourse build writes nothing.
+/// is a rollback, refused unless allowed; the environment's rules ([`super::rules`]) are met
+/// first (an allowed rollback promotes nothing, so the gate, its soak time and the approval do
+/// not apply to it; a freeze and a hold do); a put retried in the same Concourse build writes
+/// nothing. A dry run writes nothing and reports every rule's verdict.
 pub async fn deploy<S: RecordStore>(
     store: &S,
     app: &App,
@@ -66,8 +68,12 @@ pub async fn deploy<S: RecordStore>(
     let log = RecordLog::new(store, environment.deploys())
         .knowing_versioned(&release, &app.releases.bucket);
     let name = environment.name();
+    let automated = plan.action_type == AUTOMATED;
     let mut changelogs = Memo::default();
-    let mut gate_passed = false;
+    // The rules asked once per deploy (their answers do not change between attempts), for the
+    // rollback or promotion the head makes of it; the hold's, per head.
+    let mut asked: Option<(bool, Checks)> = None;
+    let mut held: Checks = Checks::default();
     let decide = async |head: &Head| -> Result<Decision<Outcome>> {
         let deployed_now = head.latest.as_ref().map(|latest| &latest.record);
         if let (Some(latest), Some(build)) = (&head.latest, &plan.build) {
@@ -81,11 +87,7 @@ pub async fn deploy<S: RecordStore>(
                     record.version,
                     app.name
                 );
-                return Ok(Decision::Keep(Outcome {
-                    record: record.clone(),
-                    version_id: Some(latest.version_id.clone()),
-                    written: false,
-                }));
+                return Ok(Decision::Keep(Outcome::found(latest)));
             }
         }
         let rollback = deployed_now.is_some_and(|now| release.record.version < now.version);
@@ -95,12 +97,27 @@ pub async fn deploy<S: RecordStore>(
                 release.record.version, app.name, now.version
             )));
         }
-        // An allowed rollback goes back to an older release: it promotes nothing, so the gate,
-        // which guards promotions, does not apply. The gate's answer does not change between
-        // attempts, so it is asked once.
-        if !rollback && !gate_passed {
-            pass_gate(store, app, &environment.require_deployed_to, &release).await?;
-            gate_passed = true;
+        if asked
+            .as_ref()
+            .is_none_or(|(asked_for, _)| *asked_for != rollback)
+        {
+            let checks = ask_rules(store, app, environment, &release, plan, rollback).await?;
+            asked = Some((rollback, checks));
+        }
+        let hold = hold::in_force(store, app, name, head.latest.as_ref()).await?;
+        held = Checks::default();
+        hold::check(
+            app,
+            name,
+            hold.as_ref(),
+            (release.record.version, automated),
+            &mut held,
+        );
+        if mode == Mode::Write {
+            let refusal = asked.as_mut().and_then(|(_, checks)| checks.refusal.take());
+            if let Some(refusal) = refusal.or_else(|| held.refusal.take()) {
+                return Err(refusal);
+            }
         }
         let changelog = match (&plan.checkout, deployed_now) {
             (Some(checkout), Some(now)) => changelogs
@@ -110,6 +127,16 @@ pub async fn deploy<S: RecordStore>(
                 .clone(),
             _ => release.record.changelog.clone(),
         };
+        // A rollback holds the environment at the release it goes back to; a deploy by hand
+        // lifts a hold; an automated deploy carries it forward.
+        let held_at = if rollback {
+            Some(release.record.version)
+        } else if automated {
+            hold.map(|hold| hold.at)
+        } else {
+            None
+        };
+        let checks = asked.as_ref().map(|(_, checks)| checks);
         let record = &release.record;
         Ok(Decision::Write(Record {
             version: record.version,
@@ -123,12 +150,19 @@ pub async fn deploy<S: RecordStore>(
             action_type: Some(plan.action_type.to_owned()),
             environment: Some(name.to_string()),
             build: plan.build.clone(),
+            approved_by: checks.and_then(|checks| checks.approved_by.clone()),
+            overrode_freeze: checks.and_then(|checks| checks.overrode_freeze.clone()),
+            held_at,
             ..Record::default()
         }))
     };
     // Boxed: the append's future nests the store's and the SDK's, deep enough that a front-end
     // built alone would need a raised recursion limit to lay it out.
-    let outcome = Box::pin(write_or_show(&log, mode, decide)).await?;
+    let mut outcome = Box::pin(write_or_show(&log, mode, decide)).await?;
+    if let Some((_, checks)) = asked {
+        outcome.rules = checks.verdicts;
+    }
+    outcome.rules.extend(held.verdicts);
     if outcome.written {
         tracing::info!(
             "deployed release {} of {} (commit {}{}) to {name:?} as version {:?} of {}",
@@ -147,36 +181,42 @@ pub async fn deploy<S: RecordStore>(
     Ok(outcome)
 }
 
-/// The promotion gate: the release must be in the deploy history of each environment of
-/// `gate`, each read at its own layout. The walk stops at deploys written before the release
-/// itself, so its cost does not grow with an environment's history.
-async fn pass_gate<S: RecordStore>(
+/// The rules asked once per deploy: the promotion gate and its soak time and the approval for
+/// a promotion (not for an allowed rollback), and the freeze for any deploy.
+async fn ask_rules<S: RecordStore>(
     store: &S,
     app: &App,
-    gate: &[EnvironmentPlace],
+    environment: &Environment,
     release: &StoredRecord,
-) -> Result<()> {
-    for environment in gate {
-        let deployed_there = RecordLog::new(store, &environment.deploys)
-            .find(release.last_modified, |deployed| {
-                if deployed.record.version == release.record.version
-                    && deployed.record.commit == release.record.commit
-                {
-                    Judgement::Found
-                } else {
-                    Judgement::Continue
-                }
-            })
-            .await?;
-        if deployed_there.is_none() {
-            return Err(Error::GateNotPassed {
-                name: app.name.to_string(),
-                version: release.record.version,
-                environment: environment.name.to_string(),
-            });
+    plan: &DeployPlan,
+    rollback: bool,
+) -> Result<Checks> {
+    let mut checks = Checks::default();
+    let now = store_now(store);
+    if !rollback {
+        gate::check(
+            store,
+            app,
+            &environment.require_deployed_to,
+            release,
+            now,
+            &mut checks,
+        )
+        .await?;
+        if environment.require_approval {
+            approval::check(store, app, environment.name(), release, &mut checks).await?;
         }
     }
-    Ok(())
+    freeze::check(
+        store,
+        app,
+        environment.name(),
+        &environment.freeze,
+        (now, plan.override_freeze),
+        &mut checks,
+    )
+    .await?;
+    Ok(checks)
 }
 
 /// The changelog of a deploy: the commits from the one deployed now to the release's, or, for a
@@ -294,6 +334,8 @@ mod tests {
         Environment {
             place: app().deploys_to(&env("staging"), None, None).unwrap(),
             require_deployed_to: Vec::new(),
+            require_approval: false,
+            freeze: Vec::new(),
         }
     }
 
@@ -326,6 +368,7 @@ mod tests {
                 name: None,
                 url: None,
             }),
+            override_freeze: false,
         }
     }
 
@@ -432,20 +475,21 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_deploy_of_the_latest_release_costs_four_requests() {
+    async fn a_deploy_of_the_latest_release_costs_four_requests_and_the_freeze_check() {
         let store = store(vec![]);
         deploy(&store, &app(), &staging(), &plan("7"), Mode::Write)
             .await
             .unwrap();
         // The first deploy: the release's current version (which shows versioning on), an
-        // empty deploy listing, the write.
-        assert_eq!(store.total_calls(), 3);
+        // empty deploy listing, the environment's freeze key, the write.
+        assert_eq!(store.total_calls(), 4);
         let before = store.total_calls();
         deploy(&store, &app(), &staging(), &plan("8"), Mode::Write)
             .await
             .unwrap();
-        // Then: the release, the deploy listing, the current deploy, the write.
-        assert_eq!(store.total_calls() - before, 4);
+        // Then: the release, the deploy listing, the current deploy, the freeze key, the write.
+        assert_eq!(store.total_calls() - before, 5);
         assert_eq!(store.calls(Operation::GetVersioning), 0);
+        assert_eq!(store.calls(Operation::GetCurrent), 4);
     }
 }

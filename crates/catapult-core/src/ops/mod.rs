@@ -1,8 +1,9 @@
 //! The operations both front-ends call, each a function over the store trait that takes typed
 //! inputs and returns its outcome: cut a release ([`release`]), deploy one ([`deploy`]), read the
 //! board ([`board`]), ask whether a record includes a commit ([`contains`]) and what a promotion
-//! would ship ([`promotion`]). What release and deploy share is [`outcome`]; the bound on a
-//! whole step is [`deadline`]. Concourse's steps and the command line both stand above this.
+//! would ship ([`promotion`]), and the rules a deploy meets ([`rules`]: the gate and its soak
+//! time, approvals, freezes, holds). What release and deploy share is [`outcome`]; the bound on
+//! a whole step is [`deadline`]. Concourse's steps and the command line both stand above this.
 
 pub mod board;
 pub mod contains;
@@ -11,6 +12,7 @@ pub mod deploy;
 pub mod outcome;
 pub mod promotion;
 pub mod release;
+pub mod rules;
 
 pub use deadline::{STEP_DEADLINE, within_deadline};
 pub use outcome::{AUTOMATED, MANUAL, Mode, Outcome};

@@ -8,6 +8,8 @@ use crate::log::{Appended, Decision, Head, RecordLog};
 use crate::record::{Record, StoredRecord};
 use crate::store::RecordStore;
 
+use super::rules::Verdict;
+
 /// `action_type` of records a pipeline wrote.
 pub const AUTOMATED: &str = "automated";
 /// `action_type` of records a person wrote with the command line.
@@ -22,6 +24,8 @@ pub struct Outcome {
     pub version_id: Option<String>,
     /// Whether this call wrote it.
     pub written: bool,
+    /// Deploys: what each rule of the environment said (a dry run reports them all).
+    pub rules: Vec<Verdict>,
 }
 
 impl Outcome {
@@ -31,6 +35,7 @@ impl Outcome {
             record: stored.record.clone(),
             version_id: Some(stored.version_id.clone()),
             written: false,
+            rules: Vec::new(),
         }
     }
 
@@ -42,6 +47,7 @@ impl Outcome {
                 record: stored.record,
                 version_id: Some(stored.version_id),
                 written: true,
+                rules: Vec::new(),
             },
         }
     }
@@ -73,6 +79,7 @@ pub async fn write_or_show<S: RecordStore>(
             record,
             version_id: None,
             written: false,
+            rules: Vec::new(),
         },
     })
 }

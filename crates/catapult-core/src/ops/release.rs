@@ -111,7 +111,7 @@ pub async fn cut_release<S: RecordStore>(
             environment: None,
             build: plan.build.clone(),
             highest_version: Some(version),
-            write_id: None,
+            ..Record::default()
         }))
     };
     // Boxed: the append's future nests the store's and the SDK's, deep enough that a front-end

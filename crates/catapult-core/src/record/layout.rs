@@ -5,8 +5,11 @@
 //! the record keys are kept here alone, so that the two front-ends can never disagree about
 //! where a record lives.
 
+use jiff::SignedDuration;
+
 use crate::store::{BucketName, Location, ObjectKey};
 
+use super::freeze::FreezeWindow;
 use super::names::{AppName, EnvironmentName};
 
 /// An application: its name and where its release records live.
@@ -18,13 +21,43 @@ pub struct App {
     pub releases: Location,
 }
 
-/// An environment an application is deployed to.
+/// An environment an application is deployed to, and what it asks of a release first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Environment {
     /// Where its deploy records live, and its name.
     pub place: EnvironmentPlace,
-    /// Environments a release must have reached before it is deployed here (the promotion gate).
-    pub require_deployed_to: Vec<EnvironmentPlace>,
+    /// Environments a release must have reached before it is deployed here (the promotion
+    /// gate), each perhaps for a while (soak time).
+    pub require_deployed_to: Vec<GateRequirement>,
+    /// Whether a release needs an approval, by someone other than its author, to be deployed
+    /// here.
+    pub require_approval: bool,
+    /// When deploys here are frozen.
+    pub freeze: Vec<FreezeWindow>,
+}
+
+/// One environment of the promotion gate: a release must have been deployed there, and, with a
+/// soak time, must have run there at least that long.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GateRequirement {
+    /// The environment, and where its deploys live.
+    pub place: EnvironmentPlace,
+    /// How long the release must have been the current deploy there (`for: "30m"`).
+    pub soak: Option<SignedDuration>,
+}
+
+/// Reads a soak time, `30m`, `2h`, `1h30m` or `1d` (24 hours); the error names `field`.
+pub fn parse_soak(field: &str, text: &str) -> Result<SignedDuration, String> {
+    let invalid = || format!("{field} {text:?} is not a duration (like 30m, 2h, 1h30m or 1d)");
+    let text = text.trim();
+    let duration = match text.strip_suffix('d').map(str::parse::<u32>) {
+        Some(Ok(days)) => SignedDuration::from_hours(i64::from(days) * 24),
+        _ => text.parse::<SignedDuration>().map_err(|_| invalid())?,
+    };
+    if duration.is_negative() || duration.is_zero() {
+        return Err(invalid());
+    }
+    Ok(duration)
 }
 
 /// An environment's name and the bucket and key of its deploy records.
@@ -66,6 +99,30 @@ impl App {
             releases: Location::new(bucket, key),
             name,
         }
+    }
+
+    /// Where this application's approvals for `environment` live: `approvals/<env>/<name>` in
+    /// the release bucket.
+    pub fn approvals(&self, environment: &EnvironmentName) -> Result<Location, String> {
+        self.rule_key(super::approval::approvals_key(environment, &self.name))
+    }
+
+    /// Where this application's hold clearings for `environment` live: `holds/<env>/<name>`
+    /// in the release bucket.
+    pub fn holds(&self, environment: &EnvironmentName) -> Result<Location, String> {
+        self.rule_key(super::hold::holds_key(environment, &self.name))
+    }
+
+    /// Where `environment`'s ad-hoc freezes live: `freezes/<env>` in the release bucket.
+    pub fn freezes(&self, environment: &EnvironmentName) -> Result<Location, String> {
+        self.rule_key(super::freeze::freezes_key(environment))
+    }
+
+    fn rule_key(&self, key: String) -> Result<Location, String> {
+        Ok(Location::new(
+            self.releases.bucket.clone(),
+            ObjectKey::parse("a key of the promotion rules", &key)?,
+        ))
     }
 
     /// Where the deploys of this application to `environment` live: `deploy_key` (default:
@@ -116,8 +173,22 @@ pub struct EnvironmentLayout {
     /// The key of an application's deploys, with [`NAME_PLACEHOLDER`] standing for its name;
     /// `None`: the default of [`App::deploys_to`].
     pub deploy_key: Option<String>,
-    /// Environments a release must have reached before it is deployed here.
-    pub require_deployed_to: Vec<EnvironmentName>,
+    /// Environments a release must have reached before it is deployed here, each perhaps for
+    /// a while.
+    pub require_deployed_to: Vec<GateSpec>,
+    /// Whether a release needs an approval to be deployed here.
+    pub require_approval: bool,
+    /// When deploys here are frozen.
+    pub freeze: Vec<FreezeWindow>,
+}
+
+/// An environment of a layout's gate, by name, and its soak time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GateSpec {
+    /// The environment.
+    pub environment: EnvironmentName,
+    /// How long a release must have run there.
+    pub soak: Option<SignedDuration>,
 }
 
 /// What stands for an application's name in an [`EnvironmentLayout::deploy_key`].
@@ -125,6 +196,14 @@ pub const NAME_PLACEHOLDER: &str = "{name}";
 
 /// The prefix of every deploy record's key at the default layout.
 pub const DEFAULT_DEPLOY_PREFIX: &str = "deploys/";
+
+/// The prefixes of the keys the promotion rules keep in the release bucket: approvals, hold
+/// clearings, freezes. No application's releases live there.
+pub const RULE_PREFIXES: [&str; 3] = [
+    super::approval::APPROVALS_PREFIX,
+    super::hold::HOLDS_PREFIX,
+    super::freeze::FREEZES_PREFIX,
+];
 
 impl Layout {
     /// The application `name`, its releases at key `name` in the release bucket.
@@ -150,30 +229,41 @@ impl Layout {
         }
     }
 
-    /// `environment` of `app`, with its promotion gate, each gate environment at its own place.
+    /// `environment` of `app`, with its rules, each gate environment at its own place.
     pub fn environment(
         &self,
         app: &App,
         environment: &EnvironmentName,
     ) -> Result<Environment, String> {
-        let gate = self
-            .environment_layout(environment)
+        let layout = self.environment_layout(environment);
+        let gate = layout
             .map(|layout| layout.require_deployed_to.as_slice())
             .unwrap_or_default();
         Ok(Environment {
             place: self.place(app, environment)?,
             require_deployed_to: gate
                 .iter()
-                .map(|name| self.place(app, name))
-                .collect::<Result<_, _>>()?,
+                .map(|spec| {
+                    Ok(GateRequirement {
+                        place: self.place(app, &spec.environment)?,
+                        soak: spec.soak,
+                    })
+                })
+                .collect::<Result<_, String>>()?,
+            require_approval: layout.is_some_and(|layout| layout.require_approval),
+            freeze: layout
+                .map(|layout| layout.freeze.clone())
+                .unwrap_or_default(),
         })
     }
 
-    /// Whether `key` of the release bucket holds deploy records rather than an application's
-    /// releases: a key under the default layout's `deploys/`, or one an environment's
-    /// `deploy_key` makes in the release bucket.
+    /// Whether `key` of the release bucket holds deploy records (or the promotion rules'
+    /// records) rather than an application's releases: a key under the default layout's
+    /// `deploys/` or a rule's prefix, or one an environment's `deploy_key` makes in the release
+    /// bucket.
     pub fn is_deploy_key(&self, key: &str) -> bool {
         key.starts_with(DEFAULT_DEPLOY_PREFIX)
+            || RULE_PREFIXES.iter().any(|prefix| key.starts_with(prefix))
             || self.environments.iter().any(|env| {
                 env.deploy_bucket
                     .as_ref()
@@ -246,18 +336,27 @@ mod tests {
                     deploy_bucket: None,
                     deploy_key: None,
                     require_deployed_to: vec![],
+                    require_approval: false,
+                    freeze: vec![],
                 },
                 EnvironmentLayout {
                     name: env("production"),
                     deploy_bucket: Some(bucket("prod")),
                     deploy_key: None,
-                    require_deployed_to: vec![env("staging")],
+                    require_deployed_to: vec![GateSpec {
+                        environment: env("staging"),
+                        soak: None,
+                    }],
+                    require_approval: false,
+                    freeze: vec![],
                 },
                 EnvironmentLayout {
                     name: env("qa"),
                     deploy_bucket: None,
                     deploy_key: Some("qa-deploys/{name}.json".into()),
                     require_deployed_to: vec![],
+                    require_approval: false,
+                    freeze: vec![],
                 },
             ],
         }
@@ -275,7 +374,7 @@ mod tests {
         let production = layout.environment(&app, &env("production")).unwrap();
         assert_eq!(production.deploys(), &at("prod", "api"));
         assert_eq!(
-            production.require_deployed_to[0].deploys,
+            production.require_deployed_to[0].place.deploys,
             at("releases", "deploys/staging/api")
         );
         assert_eq!(

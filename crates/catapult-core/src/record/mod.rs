@@ -12,9 +12,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::git::short_sha;
 
+pub mod approval;
 pub mod build;
 #[cfg(test)]
 pub(crate) mod fixtures;
+pub mod freeze;
+pub mod hold;
 
 pub mod layout;
 pub mod names;
@@ -68,6 +71,16 @@ pub struct Record {
     /// store the same body, so an ETag names one write. `None` in the older tool's records.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub write_id: Option<String>,
+    /// Deploys only: who approved the release for an environment that requires an approval.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
+    /// Deploys only: the freeze window this deploy overrode, described, when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overrode_freeze: Option<String>,
+    /// Deploys only: the release the environment is held at since a rollback, carried forward
+    /// by each deploy while the hold lasts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_at: Option<u64>,
 }
 
 /// A body the record log keeps, one per object version: a release or deploy [`Record`], or one
@@ -84,6 +97,13 @@ pub trait Entry: Clone + fmt::Debug {
     fn set_write_id(&mut self, write_id: String);
     /// The release it is about, for messages.
     fn release_number(&self) -> u64;
+
+    /// Whether a body read back can be trusted as catapult wrote it, given the write id its
+    /// object's metadata holds: the error says why not. Records are trusted as they are (the
+    /// older tool wrote them without metadata); an approval only as catapult's own write.
+    fn check_written_by_catapult(&self, _metadata_write_id: Option<&str>) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// An entry as read from the store, with what the store says of its version.
@@ -135,6 +155,9 @@ struct StoredFields {
     build: Option<BuildInfo>,
     highest_version: Option<u64>,
     write_id: Option<String>,
+    approved_by: Option<String>,
+    overrode_freeze: Option<String>,
+    held_at: Option<u64>,
 }
 
 /// A field that is present, even as `null`: `Some(None)` for `null`, `None` when absent.
@@ -184,6 +207,9 @@ impl Record {
             build: fields.build,
             highest_version: fields.highest_version,
             write_id: fields.write_id,
+            approved_by: fields.approved_by,
+            overrode_freeze: fields.overrode_freeze,
+            held_at: fields.held_at,
         })
     }
 

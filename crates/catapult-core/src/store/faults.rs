@@ -10,6 +10,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use jiff::Timestamp;
+
 use super::{
     BucketName, ListedKey, Location, Operation, PageCursor, RecordStore, StoreError,
     StoreErrorKind, StoredObject, VersionPage, Versioning, WriteCondition,
@@ -209,6 +211,10 @@ impl<S: RecordStore> RecordStore for FaultyStore<S> {
 
     fn verifies_writes(&self) -> bool {
         self.inner.verifies_writes()
+    }
+
+    fn clock(&self) -> Option<Timestamp> {
+        self.inner.clock()
     }
 
     async fn list_versions(

@@ -299,6 +299,10 @@ impl RecordStore for MemoryStore {
         self.quirks.verify_writes
     }
 
+    fn clock(&self) -> Option<Timestamp> {
+        Timestamp::from_second(self.state().clock).ok()
+    }
+
     async fn list_versions(
         &self,
         at: &Location,

@@ -171,6 +171,10 @@ pub trait RecordStore {
     /// itself, whose preconditions are known to hold.
     fn verifies_writes(&self) -> bool;
 
+    /// The store's own time, as of its latest answer (the `Date` it answered with), for rules
+    /// that must not trust the local clock alone; `None` before any answer.
+    fn clock(&self) -> Option<Timestamp>;
+
     /// One page of at most `max_keys` entries of `at`'s versions (ListObjectVersions with the
     /// key as prefix), starting `after` a previous page.
     async fn list_versions(

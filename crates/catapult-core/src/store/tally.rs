@@ -4,6 +4,8 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use jiff::Timestamp;
+
 use super::{
     BucketName, ListedKey, Location, PageCursor, RecordStore, StoreError, StoreErrorKind,
     StoredObject, VersionPage, Versioning, WriteCondition,
@@ -73,6 +75,10 @@ impl<S: RecordStore> RecordStore for Tallied<S> {
 
     fn verifies_writes(&self) -> bool {
         self.inner.verifies_writes()
+    }
+
+    fn clock(&self) -> Option<Timestamp> {
+        self.inner.clock()
     }
 
     async fn list_versions(

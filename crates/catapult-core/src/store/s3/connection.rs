@@ -21,7 +21,7 @@ use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 use jiff::Timestamp;
 
-use super::{S3Store, error_chain};
+use super::{S3Store, StoreClock, error_chain};
 use crate::store::location::check_text;
 
 /// How to reach a store: what `source` (or the command line's configuration) says of it.
@@ -207,10 +207,13 @@ impl S3Store {
         if let Some(endpoint) = &connection.endpoint {
             config = config.endpoint_url(endpoint);
         }
+        let clock = StoreClock::default();
+        config = config.interceptor(clock.clone());
         Ok(S3Store {
             client: Client::from_conf(config.build()),
             name: store_name(connection),
             custom_endpoint: connection.endpoint.is_some(),
+            clock,
         })
     }
 }

@@ -7,6 +7,7 @@
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use clock::StoreClock;
 use jiff::Timestamp;
 
 use super::{
@@ -14,6 +15,7 @@ use super::{
     StoreErrorKind, StoredObject, VersionPage, Versioning, WriteCondition,
 };
 
+mod clock;
 pub mod connection;
 mod delete_object;
 mod get_bucket_versioning;
@@ -36,6 +38,7 @@ pub struct S3Store {
     client: Client,
     name: String,
     custom_endpoint: bool,
+    clock: StoreClock,
 }
 
 fn timestamp(time: Option<&aws_smithy_types::DateTime>) -> Option<Timestamp> {
@@ -174,6 +177,10 @@ impl RecordStore for S3Store {
         self.custom_endpoint
     }
 
+    fn clock(&self) -> Option<Timestamp> {
+        self.clock.now()
+    }
+
     async fn list_versions(
         &self,
         at: &Location,
@@ -245,6 +252,7 @@ mod tests {
             client: Client::from_conf(config),
             name: "the S3 store at http://127.0.0.1:1".into(),
             custom_endpoint: true,
+            clock: StoreClock::default(),
         }
     }
 
