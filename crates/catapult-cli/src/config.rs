@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use catapult_core::record::freeze::FreezeSpec;
 use catapult_core::record::layout::NAME_PLACEHOLDER;
-use catapult_core::record::layout::{GateSpec, parse_soak};
+use catapult_core::record::layout::{GateSpec, parse_duration};
 use catapult_core::record::{EnvironmentLayout, EnvironmentName, Layout};
 use catapult_core::store::BucketName;
 use catapult_core::store::location::{MAX_KEY_BYTES, check_text};
@@ -235,7 +235,7 @@ fn resolve(
                         soak: gate
                             .soak
                             .as_deref()
-                            .map(|soak| parse_soak(&format!("{field} for"), soak))
+                            .map(|soak| parse_duration(&format!("{field} for"), soak))
                             .transpose()
                             .map_err(Failure::new)?,
                     },

@@ -127,6 +127,8 @@ pub struct RecordOut {
     pub author: Option<String>,
     pub changelog: String,
     pub commits: Vec<String>,
+    pub commit_times: Option<Vec<String>>,
+    pub tickets: Option<Vec<String>>,
     pub timestamp: String,
     pub rollback: bool,
     pub action_type: Option<String>,

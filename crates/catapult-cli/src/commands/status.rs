@@ -47,6 +47,7 @@ pub async fn status<S: RecordStore>(context: &Context<S>, args: &StatusArgs) -> 
         projects,
         environments,
         cost,
+        ..
     } = context
         .deadline(
             "reading the board",

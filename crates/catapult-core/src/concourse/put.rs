@@ -16,6 +16,7 @@ use crate::git::Checkout;
 use crate::ops::deploy::{DeployPlan, ReleaseChoice, deploy};
 use crate::ops::outcome::{AUTOMATED, Mode, Outcome};
 use crate::ops::release::{ReleasePlan, cut_release};
+use crate::ops::tickets::TicketPattern;
 use crate::record::{App, BuildInfo, checked_author, is_image_digest};
 use crate::store::RecordStore;
 use crate::store::location::check_text;
@@ -47,7 +48,7 @@ impl OutParams {
         let build_dir = BuildDir::new(build_dir)?;
         match resource {
             Resource::Release(release) => {
-                let plan = self.release_plan(&build_dir, build)?;
+                let plan = self.release_plan(&build_dir, build, &release.tickets)?;
                 if plan.image.is_some() && !release.has_image {
                     return Err(Error::InvalidParams(
                         "params.image is given, but source.has_image is false: this application's releases carry no image".into(),
@@ -138,7 +139,12 @@ impl PutPlan {
 }
 
 impl OutParams {
-    fn release_plan(&self, build_dir: &BuildDir, build: Option<BuildInfo>) -> Result<ReleasePlan> {
+    fn release_plan(
+        &self,
+        build_dir: &BuildDir,
+        build: Option<BuildInfo>,
+        tickets: &TicketPattern,
+    ) -> Result<ReleasePlan> {
         let repository = self.repository.as_deref().ok_or_else(|| {
             Error::InvalidParams(
                 "params.repository is required: the git checkout to release".into(),
@@ -181,6 +187,7 @@ impl OutParams {
             force: self.force,
             action_type: AUTOMATED,
             build,
+            tickets: tickets.clone(),
         })
     }
 

@@ -2,6 +2,7 @@
 //! the releases) and a deploy resource (its versions are the deploys to one environment), and a
 //! validated `source` as a whole: the resource, how to reach its store, and the log level.
 
+use crate::ops::tickets::TicketPattern;
 use crate::record::{App, Environment};
 use crate::store::Location;
 use crate::store::s3::Connection;
@@ -14,6 +15,8 @@ pub struct ReleaseResource {
     /// Whether its releases carry an image digest (the older resource's `has_image`); an
     /// image given to a put of an application without one is an error.
     pub has_image: bool,
+    /// How its releases find the tickets their commits mention.
+    pub tickets: TicketPattern,
 }
 
 /// A deploy resource: its versions are the deploys of an application to one environment.

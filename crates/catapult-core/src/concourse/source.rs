@@ -10,8 +10,9 @@ use serde::{Deserialize, Deserializer};
 use super::compat;
 use super::resource::{DeployResource, ReleaseResource, Resource, ResourceConfig};
 use crate::error::{Error, Result};
+use crate::ops::tickets::TicketPattern;
 use crate::record::freeze::FreezeSpec;
-use crate::record::layout::{GateRequirement, parse_soak};
+use crate::record::layout::{GateRequirement, parse_duration};
 use crate::record::{App, AppName, Environment, EnvironmentName};
 use crate::store::location::check_text;
 use crate::store::s3::{
@@ -50,6 +51,9 @@ pub struct Source {
     /// `{days, between, timezone, reason}`. Default: none.
     #[serde(default)]
     pub freeze: Vec<FreezeSpec>,
+    /// Release resources: the regex that finds tickets in commit messages, its first group
+    /// (or whole match) the ticket. Default: `ABC-123`, `sc-123` and `ch123`.
+    pub ticket_pattern: Option<String>,
     /// PEM certificates to trust besides the system's. Default: none.
     #[serde(default)]
     pub ca_certs: Vec<String>,
@@ -237,6 +241,11 @@ impl Source {
                     .map(|(index, spec)| spec.window(&format!("source.freeze[{index}]")))
                     .collect::<Result<_, _>>()
                     .map_err(invalid)?;
+                if self.ticket_pattern.is_some() {
+                    return Err(invalid(
+                        "source.ticket_pattern is set on a deploy resource: only a release resource finds tickets (set it where releases are cut)".into(),
+                    ));
+                }
                 Resource::Deploy(DeployResource {
                     app,
                     environment: Environment {
@@ -261,9 +270,15 @@ impl Source {
                         )));
                     }
                 }
+                let tickets = match &self.ticket_pattern {
+                    Some(pattern) => TicketPattern::new(pattern)
+                        .map_err(|reason| invalid(format!("source.ticket_pattern: {reason}")))?,
+                    None => TicketPattern::default(),
+                };
                 Resource::Release(ReleaseResource {
                     app,
                     has_image: self.has_image.unwrap_or(true),
+                    tickets,
                 })
             }
         };
@@ -316,7 +331,7 @@ impl Source {
             let soak = match entry {
                 GateEntry::Place(GatePlace {
                     soak: Some(soak), ..
-                }) => Some(parse_soak(&format!("{field}.for"), soak).map_err(invalid)?),
+                }) => Some(parse_duration(&format!("{field}.for"), soak).map_err(invalid)?),
                 _ => None,
             };
             let place = match entry {

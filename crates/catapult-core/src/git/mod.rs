@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use git2::{ErrorCode, Oid, Repository, Sort};
 
 pub mod changelog;
+pub mod facts;
 pub mod relation;
 
 pub use changelog::{Changelog, render_changelog};

@@ -180,6 +180,19 @@ pub struct Board {
     pub environments: Vec<EnvironmentName>,
     /// What reading it cost.
     pub cost: BoardCost,
+    /// The ETag of each key the listings named, by bucket and key: what a history read asks
+    /// its cache with.
+    listed: HashMap<(BucketName, String), String>,
+}
+
+impl Board {
+    /// The ETag of the current version of `at`, as the board's listing told it; `None` for a
+    /// key that does not exist.
+    pub fn etag(&self, at: &Location) -> Option<&str> {
+        self.listed
+            .get(&(at.bucket.clone(), at.key.to_string()))
+            .map(String::as_str)
+    }
 }
 
 /// Reads the board of `layout`: one listing per bucket, then every current record the cache
@@ -307,6 +320,7 @@ pub async fn read_board<S: RecordStore>(
         projects,
         environments,
         cost,
+        listed: etags,
     })
 }
 

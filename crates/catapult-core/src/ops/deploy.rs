@@ -145,6 +145,8 @@ pub async fn deploy<S: RecordStore>(
             author: record.author.clone(),
             changelog,
             commits: record.commits.clone(),
+            commit_times: record.commit_times.clone(),
+            tickets: record.tickets.clone(),
             timestamp: format_timestamp(Timestamp::now()),
             rollback,
             action_type: Some(plan.action_type.to_owned()),
@@ -367,6 +369,7 @@ mod tests {
                 job: None,
                 name: None,
                 url: None,
+                triggered_by: None,
             }),
             override_freeze: false,
         }

@@ -5,8 +5,9 @@
 use jiff::Timestamp;
 
 use super::outcome::{Memo, Mode, Outcome, write_or_show};
+use super::tickets::TicketPattern;
 use crate::error::{Error, Result};
-use crate::git::{Checkout, Commit, Relation, short_sha};
+use crate::git::{Changelog, Checkout, Commit, Relation, short_sha};
 use crate::log::{Decision, Head, Judgement, RecordLog};
 use crate::record::{App, BuildInfo, Record, format_timestamp};
 use crate::store::RecordStore;
@@ -32,6 +33,17 @@ pub struct ReleasePlan {
     pub action_type: &'static str,
     /// The Concourse build releasing, if any.
     pub build: Option<BuildInfo>,
+    /// How tickets are found in the changelog's commit messages.
+    pub tickets: TicketPattern,
+}
+
+/// A changelog and what the record keeps of its commits besides their shas.
+struct Range {
+    changelog: Changelog,
+    /// Each commit's time, `None` when the range is unknown.
+    commit_times: Option<Vec<String>>,
+    /// The tickets its messages mention, `None` when the range is unknown.
+    tickets: Option<Vec<String>>,
 }
 
 /// Cuts release latest+1 of `app` from `plan`: the same commit as the latest release writes
@@ -88,13 +100,10 @@ pub async fn cut_release<S: RecordStore>(
             Some(previous) => is_rollback(&log, app, plan, &previous.record).await?,
         };
         let previous_commit = previous.map(|previous| previous.record.commit.clone());
-        let changelog = changelogs.get_or_try(previous_commit.clone(), || {
-            Ok(plan.checkout.changelog(
-                previous_commit.as_deref(),
-                &plan.commit,
-                &plan.changelog_paths,
-            )?)
+        let range = changelogs.get_or_try(previous_commit.clone(), || {
+            range_of(plan, previous_commit.as_deref())
         })?;
+        let changelog = &range.changelog;
         if let Some(reason) = &changelog.unavailable {
             tracing::warn!("the changelog is unavailable: {reason}");
         }
@@ -105,6 +114,8 @@ pub async fn cut_release<S: RecordStore>(
             author: Some(plan.author.clone()),
             changelog: changelog.text.clone(),
             commits: changelog.commits.clone(),
+            commit_times: range.commit_times.clone(),
+            tickets: range.tickets.clone(),
             timestamp: format_timestamp(Timestamp::now()),
             rollback,
             action_type: Some(plan.action_type.to_owned()),
@@ -133,6 +144,43 @@ pub async fn cut_release<S: RecordStore>(
         );
     }
     Ok(outcome)
+}
+
+/// The changelog from `previous` to the plan's commit, with its commits' times and the tickets
+/// their messages mention; when the range is unknown, so are they.
+fn range_of(plan: &ReleasePlan, previous: Option<&str>) -> Result<Range> {
+    let changelog = plan
+        .checkout
+        .changelog(previous, &plan.commit, &plan.changelog_paths)?;
+    if changelog.unavailable.is_some() {
+        return Ok(Range {
+            changelog,
+            commit_times: None,
+            tickets: None,
+        });
+    }
+    let facts = plan.checkout.commit_facts(&changelog.commits)?;
+    let found = plan
+        .tickets
+        .find(facts.iter().map(|fact| fact.message.as_str()));
+    if found.left_out > 0 {
+        tracing::warn!(
+            "the ticket pattern {:?} found {} tickets in this release's commits; the record keeps the first {} (is the pattern too wide?)",
+            plan.tickets.as_str(),
+            found.tickets.len() + found.left_out,
+            found.tickets.len()
+        );
+    }
+    Ok(Range {
+        commit_times: Some(
+            facts
+                .iter()
+                .map(|fact| format_timestamp(fact.committed))
+                .collect(),
+        ),
+        tickets: Some(found.tickets),
+        changelog,
+    })
 }
 
 /// Whether releasing `plan.commit` after `previous` goes back: the checkout decides when it
@@ -233,8 +281,72 @@ mod tests {
             force,
             action_type: AUTOMATED,
             build: None,
+            tickets: TicketPattern::default(),
         };
         (dir, plan)
+    }
+
+    #[tokio::test]
+    async fn a_release_keeps_its_commits_times_and_the_tickets_their_messages_mention() {
+        let app = crate::record::fixtures::app("app", "releases");
+        let store = MemoryStore::new(Quirks::default());
+        store.create_bucket("releases", Versioning::Enabled);
+        let (dir, mut plan) = plan(false);
+        let first = cut_release(&store, &app, &plan, Mode::Write).await.unwrap();
+        // The first release's range is its whole history: one commit, no ticket.
+        assert_eq!(first.record.tickets, Some(vec![]));
+        assert_eq!(
+            first.record.commit_times,
+            Some(vec!["2026-09-21T14:13:20Z".to_owned()])
+        );
+        let repo = git2::Repository::open(dir.path()).unwrap();
+        let mut parent = repo.head().unwrap().peel_to_commit().unwrap();
+        for (at, message) in [
+            (
+                1_790_000_100,
+                "OPS-7: the subject names one\n\nand the body sc-42",
+            ),
+            (1_790_000_200, "no ticket here, abc-1 is not one"),
+        ] {
+            let signature =
+                git2::Signature::new("Dev", "dev@example.com", &git2::Time::new(at, 0)).unwrap();
+            let tree = parent.tree().unwrap();
+            let oid = repo
+                .commit(
+                    Some("HEAD"),
+                    &signature,
+                    &signature,
+                    message,
+                    &tree,
+                    &[&parent],
+                )
+                .unwrap();
+            parent = repo.find_commit(oid).unwrap();
+        }
+        plan.commit = plan.checkout.head().unwrap();
+        let second = cut_release(&store, &app, &plan, Mode::Write).await.unwrap();
+        assert_eq!(second.record.version, 2);
+        assert_eq!(second.record.commits.len(), 2);
+        assert_eq!(
+            second.record.commit_times,
+            Some(vec![
+                "2026-09-21T14:16:40Z".to_owned(),
+                "2026-09-21T14:15:00Z".to_owned()
+            ])
+        );
+        assert_eq!(
+            second.record.tickets,
+            Some(vec!["OPS-7".to_owned(), "sc-42".to_owned()])
+        );
+        // What the store holds says the same.
+        let stored: Vec<Record> = store
+            .versions(&app.releases)
+            .iter()
+            .map(|object| Record::parse(&object.body, None).unwrap())
+            .collect();
+        let stored = stored.iter().find(|record| record.version == 2).unwrap();
+        assert_eq!(stored.tickets, second.record.tickets);
+        assert_eq!(stored.commit_times, second.record.commit_times);
     }
 
     #[tokio::test(start_paused = true)]

@@ -46,8 +46,9 @@ pub struct GateRequirement {
     pub soak: Option<SignedDuration>,
 }
 
-/// Reads a soak time, `30m`, `2h`, `1h30m` or `1d` (24 hours); the error names `field`.
-pub fn parse_soak(field: &str, text: &str) -> Result<SignedDuration, String> {
+/// Reads a duration, `30m`, `2h`, `1h30m` or `30d` (days of 24 hours), such as a soak time or
+/// a window of metrics; the error names `field`.
+pub fn parse_duration(field: &str, text: &str) -> Result<SignedDuration, String> {
     let invalid = || format!("{field} {text:?} is not a duration (like 30m, 2h, 1h30m or 1d)");
     let text = text.trim();
     let duration = match text.strip_suffix('d').map(str::parse::<u32>) {

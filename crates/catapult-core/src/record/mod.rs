@@ -27,6 +27,10 @@ pub use build::BuildInfo;
 pub use layout::{App, Environment, EnvironmentLayout, EnvironmentPlace, Layout};
 pub use names::{AppName, EnvironmentName, checked_author, is_image_digest};
 
+/// The most tickets a record keeps: a ticket pattern that matches everything would otherwise
+/// fill it.
+pub const MAX_TICKETS: usize = 100;
+
 /// How a record without an author shows it.
 pub const UNKNOWN_AUTHOR: &str = "unknown";
 
@@ -49,6 +53,15 @@ pub struct Record {
     pub changelog: String,
     /// The full shas the changelog covers, newest first.
     pub commits: Vec<String>,
+    /// When each of `commits` was committed (its committer's time, RFC 3339), in the same
+    /// order: what lead time for changes is measured from. `None` in records written before it
+    /// was kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit_times: Option<Vec<String>>,
+    /// The tickets (`ABC-123`) the commit messages of the changelog's range mention, sorted,
+    /// at most [`MAX_TICKETS`] of them. `None` in records written before they were kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tickets: Option<Vec<String>>,
     /// When the record was written, RFC 3339 in UTC to the second.
     pub timestamp: String,
     /// Whether this record went back to an older commit (release) or release (deploy).
@@ -148,6 +161,8 @@ struct StoredFields {
     author: Option<Option<String>>,
     changelog: Option<String>,
     commits: Option<Vec<String>>,
+    commit_times: Option<Vec<String>>,
+    tickets: Option<Vec<String>>,
     timestamp: Option<String>,
     rollback: Option<bool>,
     action_type: Option<String>,
@@ -200,6 +215,8 @@ impl Record {
                 .changelog
                 .unwrap_or_else(|| CHANGELOG_UNAVAILABLE.to_owned()),
             commits: fields.commits.unwrap_or_default(),
+            commit_times: fields.commit_times,
+            tickets: fields.tickets,
             timestamp,
             rollback: fields.rollback.unwrap_or(false),
             action_type: fields.action_type,

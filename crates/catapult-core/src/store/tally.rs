@@ -43,6 +43,11 @@ impl<S: RecordStore> Tallied<S> {
         }
     }
 
+    /// The store counted.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
     /// What the store answered so far.
     pub fn progress(&self) -> Progress {
         Progress {

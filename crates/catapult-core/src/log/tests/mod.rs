@@ -26,6 +26,7 @@ fn releases() -> Resource {
     Resource::Release(ReleaseResource {
         app: fixtures::app("app", "releases"),
         has_image: true,
+        tickets: Default::default(),
     })
 }
 

@@ -1,0 +1,422 @@
+//! Tickets: which releases, and which environments, hold a commit that mentions a ticket
+//! (`ABC-123`). A release records the tickets its changelog range mentions (its commits'
+//! messages, subject and body, through a [`TicketPattern`]), so the answer comes from the
+//! bucket alone; a record written before tickets were kept is asked of the checkout when one is
+//! at hand, and is otherwise unknown (`?`), never a guess.
+//!
+//! A release holds a ticket when its own range mentions it, or when the release it builds on
+//! ([`super::lineage`]) holds it.
+
+use std::collections::BTreeSet;
+
+use regex_lite::Regex;
+
+use super::board::Board;
+use super::contains::Contains;
+use super::lineage::{Lineage, Parent};
+use super::summary::{HistoryCache, HistoryCost, HistoryKind, Summary, read_history};
+use crate::error::Result;
+use crate::git::{Checkout, Commit};
+use crate::record::{AppName, EnvironmentName, Layout, MAX_TICKETS};
+use crate::store::RecordStore;
+
+/// The pattern tickets are found with: a regex whose first group (or whole match, without a
+/// group) is the ticket.
+#[derive(Debug, Clone)]
+pub struct TicketPattern {
+    regex: Regex,
+}
+
+/// The tickets found in some commit messages.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FoundTickets {
+    /// The tickets, sorted, at most [`MAX_TICKETS`].
+    pub tickets: Vec<String>,
+    /// How many more there were than a record keeps.
+    pub left_out: usize,
+}
+
+impl TicketPattern {
+    /// The default: Jira-style keys (`ABC-123`), Shortcut's branch and commit tags (`sc-123`)
+    /// and Clubhouse's older ones (`ch123`), the forms the older tool's Shortcut lookup knew.
+    pub const DEFAULT: &'static str = r"\b([A-Z][A-Z0-9]+-[0-9]+|sc-[0-9]+|ch[0-9]+)\b";
+
+    /// The pattern `pattern`, or a one-line reason it is not one.
+    pub fn new(pattern: &str) -> Result<Self, String> {
+        let regex = Regex::new(pattern).map_err(|err| {
+            format!(
+                "the ticket pattern {pattern:?} is not a valid regex: {}",
+                one_line(&err.to_string())
+            )
+        })?;
+        Ok(TicketPattern { regex })
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        self.regex.as_str()
+    }
+
+    /// The tickets `messages` mention, sorted and each once; empty matches are not tickets.
+    pub fn find<'a>(&self, messages: impl IntoIterator<Item = &'a str>) -> FoundTickets {
+        let mut tickets = BTreeSet::new();
+        for message in messages {
+            for captures in self.regex.captures_iter(message) {
+                let ticket = captures.get(1).or_else(|| captures.get(0));
+                if let Some(ticket) = ticket.filter(|ticket| !ticket.as_str().trim().is_empty()) {
+                    tickets.insert(ticket.as_str().trim().to_owned());
+                }
+            }
+        }
+        let left_out = tickets.len().saturating_sub(MAX_TICKETS);
+        FoundTickets {
+            tickets: tickets.into_iter().take(MAX_TICKETS).collect(),
+            left_out,
+        }
+    }
+}
+
+impl PartialEq for TicketPattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for TicketPattern {}
+
+impl Default for TicketPattern {
+    fn default() -> Self {
+        TicketPattern::new(Self::DEFAULT).expect("the default ticket pattern is a valid regex")
+    }
+}
+
+/// A regex error's text on one line.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Whether `ticket` names the same ticket as `wanted`: ticket keys are compared without regard
+/// to ASCII case, as people type them.
+pub fn same_ticket(ticket: &str, wanted: &str) -> bool {
+    ticket.eq_ignore_ascii_case(wanted)
+}
+
+/// Where a ticket is, in one application's releases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketReleases {
+    /// Each release number, oldest first, and whether it holds the ticket.
+    pub releases: Vec<(u64, Contains)>,
+    /// The release whose range first mentions it.
+    pub first: Option<u64>,
+}
+
+impl TicketReleases {
+    /// Whether release `version` holds the ticket; a number the history does not hold is
+    /// unknown.
+    pub fn holds(&self, version: u64) -> Contains {
+        self.releases
+            .binary_search_by_key(&version, |(number, _)| *number)
+            .map_or(Contains::Unknown, |index| self.releases[index].1)
+    }
+
+    /// The releases that hold the ticket, oldest first.
+    pub fn holding(&self) -> impl Iterator<Item = u64> + '_ {
+        self.releases
+            .iter()
+            .filter(|(_, holds)| *holds == Contains::Yes)
+            .map(|(number, _)| *number)
+    }
+
+    /// Whether any release's answer is unknown.
+    pub fn any_unknown(&self) -> bool {
+        self.releases
+            .iter()
+            .any(|(_, holds)| *holds == Contains::Unknown)
+    }
+}
+
+/// Where a ticket is in one application: its releases, and what each environment runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketInApp {
+    /// The application.
+    pub name: AppName,
+    /// Its releases and whether each holds the ticket.
+    pub releases: TicketReleases,
+    /// Per environment of the board, the release it runs now and whether that holds the
+    /// ticket; `None` for an environment never deployed to.
+    pub environments: Vec<(EnvironmentName, Option<(u64, Contains)>)>,
+}
+
+impl TicketInApp {
+    /// Whether anything of the application has anything to say about the ticket: a release
+    /// that holds it, or one that might.
+    pub fn is_relevant(&self) -> bool {
+        self.releases.holding().next().is_some() || self.releases.any_unknown()
+    }
+}
+
+/// A ticket asked for, and how to tell it in records that do not keep their tickets.
+#[derive(Debug, Clone, Copy)]
+pub struct TicketQuery<'a> {
+    /// The ticket.
+    pub wanted: &'a str,
+    /// A checkout of the applications' repository, when at hand.
+    pub checkout: Option<&'a Checkout>,
+    /// How tickets are found in its commit messages.
+    pub pattern: &'a TicketPattern,
+}
+
+/// Where the ticket of `query` is in each application of `board`: each one's release history
+/// read through `cache` (whole, once per key change), what each environment runs from the
+/// board.
+pub async fn find_ticket<S: RecordStore>(
+    store: &S,
+    layout: &Layout,
+    board: &Board,
+    query: TicketQuery<'_>,
+    cache: &mut impl HistoryCache,
+    cost: &mut HistoryCost,
+) -> Result<Vec<TicketInApp>> {
+    let mut found = Vec::with_capacity(board.projects.len());
+    for project in &board.projects {
+        let app = layout.app(&project.name);
+        let history = read_history(
+            store,
+            &app.releases,
+            board.etag(&app.releases),
+            HistoryKind::Releases,
+            cache,
+            cost,
+        )
+        .await?;
+        let releases = releases_holding(&history, query.wanted, query.checkout, query.pattern);
+        let environments = project
+            .deploys
+            .iter()
+            .map(|(environment, deployed)| {
+                let runs = deployed.as_ref().map(|stored| {
+                    let version = stored.record.version;
+                    (version, releases.holds(version))
+                });
+                (environment.clone(), runs)
+            })
+            .collect();
+        found.push(TicketInApp {
+            name: project.name.clone(),
+            releases,
+            environments,
+        });
+    }
+    Ok(found)
+}
+
+/// Which of `releases` (one application's release history, newest first, as a history lists
+/// it) hold `wanted`. `checkout`, when at hand, answers for records that do not keep their
+/// tickets, through `pattern`.
+pub fn releases_holding(
+    releases: &[Summary],
+    wanted: &str,
+    checkout: Option<&Checkout>,
+    pattern: &TicketPattern,
+) -> TicketReleases {
+    let lineage = Lineage::of(releases);
+    let mut answers: Vec<(u64, Contains)> = Vec::with_capacity(lineage.releases().len());
+    let mut first = None;
+    for (index, release) in lineage.releases().iter().enumerate() {
+        let parent = lineage.parent(index);
+        let parent_release = match parent {
+            Parent::Release(parent) => Some(lineage.releases()[parent]),
+            _ => None,
+        };
+        let mentions = mentions(release, parent_release, wanted, checkout, pattern);
+        if mentions == Contains::Yes && first.is_none() {
+            first = Some(release.version);
+        }
+        let inherited = match parent {
+            Parent::Nothing => Contains::No,
+            Parent::Release(parent) => answers[parent].1,
+            Parent::Unknown => Contains::Unknown,
+        };
+        answers.push((release.version, either(mentions, inherited)));
+    }
+    TicketReleases {
+        releases: answers,
+        first,
+    }
+}
+
+/// Whether `release`'s own range mentions `wanted`.
+fn mentions(
+    release: &Summary,
+    parent: Option<&Summary>,
+    wanted: &str,
+    checkout: Option<&Checkout>,
+    pattern: &TicketPattern,
+) -> Contains {
+    let yes_or_no = |tickets: &[String]| {
+        if tickets.iter().any(|ticket| same_ticket(ticket, wanted)) {
+            Contains::Yes
+        } else {
+            Contains::No
+        }
+    };
+    if let Some(tickets) = &release.tickets {
+        return yes_or_no(tickets);
+    }
+    let Some(checkout) = checkout else {
+        return Contains::Unknown;
+    };
+    // A record from before tickets were kept: its range's messages, from the checkout.
+    let commits = if release.commits.is_empty() {
+        let new = Commit {
+            sha: release.commit.clone(),
+            author_name: String::new(),
+            author_email: String::new(),
+        };
+        match checkout.changelog(parent.map(|p| p.commit.as_str()), &new, &[]) {
+            Ok(changelog) if changelog.unavailable.is_none() => changelog.commits,
+            _ => return Contains::Unknown,
+        }
+    } else {
+        release.commits.clone()
+    };
+    match checkout.commit_facts(&commits) {
+        Ok(facts) => yes_or_no(
+            &pattern
+                .find(facts.iter().map(|f| f.message.as_str()))
+                .tickets,
+        ),
+        Err(_) => Contains::Unknown,
+    }
+}
+
+/// Three-valued "or".
+fn either(a: Contains, b: Contains) -> Contains {
+    match (a, b) {
+        (Contains::Yes, _) | (_, Contains::Yes) => Contains::Yes,
+        (Contains::No, Contains::No) => Contains::No,
+        _ => Contains::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn release(version: u64, commit: &str, tickets: Option<&[&str]>, rollback: bool) -> Summary {
+        Summary {
+            version_id: format!("v{version}"),
+            version,
+            commit: commit.into(),
+            time: Some(1_790_000_000),
+            rollback,
+            commits: Vec::new(),
+            commit_times: None,
+            tickets: tickets.map(|t| t.iter().map(|s| s.to_string()).collect()),
+        }
+    }
+
+    #[test]
+    fn the_default_pattern_finds_jira_shortcut_and_clubhouse_tickets_in_subjects_and_bodies() {
+        let pattern = TicketPattern::default();
+        let found = pattern.find([
+            "ABC-123: fix the login\n\nAlso touches OPS-7 and sc-42.",
+            "Refs ch981; not-a-ticket abc-1, X-1 or A1-",
+            "ABC-123 again",
+        ]);
+        assert_eq!(found.tickets, ["ABC-123", "OPS-7", "ch981", "sc-42"]);
+        assert_eq!(found.left_out, 0);
+    }
+
+    #[test]
+    fn a_pattern_that_matches_everything_is_capped_and_says_how_many_it_left_out() {
+        let pattern = TicketPattern::new(r"\w+").unwrap();
+        let words: Vec<String> = (0..150).map(|n| format!("word{n:03}")).collect();
+        let message = words.join(" ");
+        let found = pattern.find([message.as_str()]);
+        assert_eq!(found.tickets.len(), MAX_TICKETS);
+        assert_eq!(found.left_out, 50);
+        // A pattern that matches only the empty string finds nothing.
+        assert!(
+            TicketPattern::new("")
+                .unwrap()
+                .find(["anything"])
+                .tickets
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_pattern_that_is_not_a_regex_is_named_on_one_line() {
+        let err = TicketPattern::new("([A-Z]+").unwrap_err();
+        assert!(
+            err.starts_with("the ticket pattern \"([A-Z]+\" is not a valid regex"),
+            "{err}"
+        );
+        assert!(!err.contains('\n'));
+    }
+
+    #[test]
+    fn a_ticket_is_held_from_the_release_that_mentions_it_until_a_rollback_drops_it() {
+        // Releases newest first, as a history lists them.
+        let history = [
+            release(6, "f", Some(&["ABC-1"]), false), // brings it back
+            release(5, "e", Some(&[]), false),        // built on the rollback: still without
+            release(4, "b", Some(&[]), true),         // rolls back to release 2's commit
+            release(3, "c", Some(&[]), false),
+            release(2, "b", Some(&["abc-1"]), false), // first mentions it (any case)
+            release(1, "a", Some(&[]), false),
+        ];
+        let found = releases_holding(&history, "ABC-1", None, &TicketPattern::default());
+        let answers: Vec<_> = found
+            .releases
+            .iter()
+            .map(|(n, c)| (*n, c.as_str()))
+            .collect();
+        assert_eq!(
+            answers,
+            [(1, "N"), (2, "Y"), (3, "Y"), (4, "Y"), (5, "Y"), (6, "Y")]
+        );
+        assert_eq!(found.first, Some(2));
+        // Rolled back to release 1's commit instead: release 4 and 5 do not hold it.
+        let mut history = history.to_vec();
+        history[2].commit = "a".into();
+        let found = releases_holding(&history, "ABC-1", None, &TicketPattern::default());
+        let holding: Vec<_> = found.holding().collect();
+        assert_eq!(holding, [2, 3, 6]);
+        assert_eq!(found.holds(4), Contains::No);
+        assert_eq!(found.holds(9), Contains::Unknown);
+    }
+
+    #[test]
+    fn older_records_without_tickets_and_without_a_checkout_are_unknown() {
+        let history = [
+            release(3, "c", Some(&[]), false),
+            release(2, "b", None, false),
+            release(1, "a", Some(&[]), false),
+        ];
+        let found = releases_holding(&history, "ABC-1", None, &TicketPattern::default());
+        assert_eq!(found.holds(1), Contains::No);
+        assert_eq!(found.holds(2), Contains::Unknown);
+        assert_eq!(found.holds(3), Contains::Unknown);
+        assert!(found.any_unknown());
+        // A rollback to a commit no release was cut from.
+        let history = [
+            release(2, "z", Some(&[]), true),
+            release(1, "a", Some(&["ABC-1"]), false),
+        ];
+        let found = releases_holding(&history, "ABC-1", None, &TicketPattern::default());
+        assert_eq!(found.holds(2), Contains::Unknown);
+    }
+
+    #[test]
+    fn a_second_copy_of_a_release_is_the_same_release() {
+        let history = [
+            release(2, "b", Some(&["ABC-1"]), false),
+            release(2, "b", Some(&["ABC-1"]), false),
+            release(1, "a", Some(&[]), false),
+        ];
+        let found = releases_holding(&history, "ABC-1", None, &TicketPattern::default());
+        assert_eq!(found.releases.len(), 2);
+    }
+}
