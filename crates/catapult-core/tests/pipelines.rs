@@ -84,6 +84,9 @@ struct Checker<'a> {
     catapult: BTreeMap<String, Option<ResourceConfig>>,
     /// Every declared job.
     jobs: BTreeSet<String>,
+    /// The artifacts the steps so far of the job being read leave in its build (`None` after
+    /// a task whose outputs the pipeline does not show).
+    artifacts: Option<BTreeSet<String>>,
     checked: Checked,
 }
 
@@ -94,6 +97,7 @@ fn check_pipeline(file: &str, text: &str, catapult: Catapult) -> Checked {
         resources: BTreeSet::new(),
         catapult: BTreeMap::new(),
         jobs: BTreeSet::new(),
+        artifacts: None,
         checked: Checked::default(),
     };
     match parse_yaml(text) {
@@ -253,6 +257,7 @@ impl Checker<'_> {
         for job in jobs {
             let name = job.get("name").and_then(Value::as_str).unwrap_or("?");
             let at = format!("job {name}");
+            self.artifacts = Some(BTreeSet::new());
             match job.get("plan") {
                 Some(Value::Array(plan)) => self.steps(&format!("{at}.plan"), plan),
                 _ => self.error(&at, "has no `plan` list"),
@@ -317,7 +322,8 @@ impl Checker<'_> {
                     self.step(&format!("{at}.try"), inner);
                 }
             }
-            ["task" | "set_pipeline" | "load_var"] => {}
+            ["task"] => self.task(step),
+            ["set_pipeline" | "load_var"] => {}
             [] => self.error(
                 at,
                 format!(
@@ -361,7 +367,93 @@ impl Checker<'_> {
         }
     }
 
+    /// Leaves `artifact` in the build for the steps after.
+    fn leaves(&mut self, artifact: Option<&Value>) {
+        if let (Some(artifacts), Some(artifact)) =
+            (self.artifacts.as_mut(), artifact.and_then(Value::as_str))
+        {
+            artifacts.insert(artifact.to_owned());
+        }
+    }
+
+    /// A task leaves its outputs, by their mapped names; one whose config is in a file leaves
+    /// what the pipeline cannot tell.
+    fn task(&mut self, step: &Map<String, Value>) {
+        let Some(config) = step.get("config").and_then(Value::as_object) else {
+            self.artifacts = None;
+            return;
+        };
+        let mapping = step.get("output_mapping").and_then(Value::as_object);
+        let outputs = config.get("outputs").and_then(Value::as_array);
+        for output in outputs.into_iter().flatten() {
+            let name = output
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let mapped = mapping.and_then(|mapping| mapping.get(name)).cloned();
+            self.leaves(Some(&mapped.unwrap_or_else(|| Value::from(name))));
+        }
+    }
+
+    /// Concourse 8 gives a `put` only the inputs its params name (`inputs: detect`, its
+    /// default): each path a catapult `put` reads must start with an artifact the job has by
+    /// then (or one its `inputs` list names).
+    fn put_inputs(&mut self, at: &str, step: &Map<String, Value>, params: &OutParams) {
+        let listed: Option<BTreeSet<String>> = match step.get("inputs") {
+            None => None,
+            Some(Value::String(inputs)) if inputs == "detect" => None,
+            Some(Value::String(inputs)) if inputs == "all" => return,
+            Some(Value::Array(inputs)) => Some(
+                inputs
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect(),
+            ),
+            Some(other) => {
+                self.error(
+                    at,
+                    format!("`inputs: {other}` is none of all, detect or a list"),
+                );
+                return;
+            }
+        };
+        let version = params.version.as_ref().and_then(Value::as_str);
+        let commit = params
+            .commit
+            .as_deref()
+            .filter(|commit| commit.contains('/'));
+        let paths = [
+            ("repository", params.repository.as_deref()),
+            ("image", params.image.as_deref()),
+            ("image_id", params.image_id.as_deref()),
+            ("release", params.release.as_deref()),
+            ("commit", commit),
+            ("version", version.filter(|version| version.contains('/'))),
+        ];
+        for (param, path) in paths {
+            let Some(path) = path else { continue };
+            let input = path.split('/').next().unwrap_or_default();
+            let given = match &listed {
+                Some(listed) => listed.contains(input),
+                None => self
+                    .artifacts
+                    .as_ref()
+                    .is_none_or(|artifacts| artifacts.contains(input)),
+            };
+            if !given {
+                self.error(
+                    &format!("{at}.params.{param}"),
+                    format!(
+                        "reads {path:?}, but `{input}` is not an input the put is given (Concourse 8 gives a put only the artifacts its params name, and the job has no `{input}` before it)"
+                    ),
+                );
+            }
+        }
+    }
+
     fn get(&mut self, at: &str, step: &Map<String, Value>) {
+        self.leaves(step.get("get"));
         let Some(name) = self.resource(at, step, "get") else {
             return;
         };
@@ -388,11 +480,13 @@ impl Checker<'_> {
         };
         let at = format!("{at} (put {name})");
         let Some(config) = self.catapult.get(name).cloned() else {
+            self.leaves(step.get("put"));
             return;
         };
         self.checked.puts += 1;
         match parse::<OutParams>(&object_or_empty(step.get("params"))) {
             Ok(params) => {
+                self.put_inputs(&at, step, &params);
                 // An invalid source is reported where it is declared; the params still parse.
                 if let Some(config) = config {
                     if let Err(err) = params.check_applies_to(&config.resource) {
@@ -409,6 +503,7 @@ impl Checker<'_> {
             }
             Err(message) => self.error(&format!("{at}.params"), message),
         }
+        self.leaves(step.get("put"));
         // The get that follows every put (none with `no_get: true`) takes these params.
         if step.contains_key("get_params") {
             self.in_params(&format!("{at}.get_params"), step.get("get_params"));
@@ -684,6 +779,25 @@ fn the_checker_reports_put_params_that_do_not_fit() {
         &pipeline(SOURCE, release_without_checkout),
         "a release needs `repository`",
     );
+}
+
+#[test]
+fn the_checker_reports_a_put_reading_what_concourse_8_would_not_give_it() {
+    let no_checkout = "- name: cut\n  plan:\n  - put: release\n    params: {repository: code}\n";
+    assert_reports(
+        &pipeline(SOURCE, no_checkout),
+        "params.repository: reads \"code\", but `code` is not an input the put is given",
+    );
+    let not_listed = "- name: cut\n  plan:\n  - get: code\n  - put: release\n    inputs: [other]\n    params: {repository: code}\n";
+    assert_reports(&pipeline(SOURCE, not_listed), "`code` is not an input");
+    // A task's output, mapped, is an input; so is anything once a task's outputs are unknown.
+    let from_task = "- name: cut\n  plan:\n  - task: build\n    output_mapping: {out: built}\n    config: {platform: linux, outputs: [{name: out}], run: {path: 'true'}}\n  - put: release\n    params: {repository: built}\n";
+    assert!(check(&pipeline(SOURCE, from_task)).errors.is_empty());
+    let from_file = "- name: cut\n  plan:\n  - task: build\n    file: code/ci/build.yml\n  - put: release\n    params: {repository: anything}\n";
+    assert!(check(&pipeline(SOURCE, from_file)).errors.is_empty());
+    let all =
+        "- name: cut\n  plan:\n  - put: release\n    inputs: all\n    params: {repository: code}\n";
+    assert!(check(&pipeline(SOURCE, all)).errors.is_empty());
 }
 
 #[test]
