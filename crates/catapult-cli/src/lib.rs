@@ -122,7 +122,7 @@ fn run(cli: Cli) -> Result<()> {
         );
         return Ok(());
     }
-    let printer = output::Printer::new(global.json, global.color);
+    let printer = output::Printer::new(global.json, global.color)?;
     let start = global
         .repository
         .clone()
