@@ -544,3 +544,37 @@ fn without_credentials_one_line_says_how_to_give_them() {
         "nothing but the error line:\n{stderr}"
     );
 }
+
+#[test]
+fn a_deploy_to_an_environment_nobody_declared_is_refused() {
+    let releases = Bucket::named("rel");
+    let mut workspace = Workspace::new(&format!(
+        "[release]\ns3_bucket = \"{}\"\n[deploy.staging]\n[deploy.production]\nrequire_deployed_to = [\"staging\"]\n",
+        releases.name
+    ));
+    workspace.commit("One");
+    let _: RecordOut = success(&workspace.catapult(&["release", "api"]));
+    // A typo would have started a new environment, skipping production's gate.
+    for args in [
+        vec!["deploy", "api", "prod", "--yes"],
+        vec!["deploy.start", "api", "prod", "--dry"],
+    ] {
+        let error = failure(&workspace.catapult(&args));
+        assert!(
+            error.contains("environment \"prod\" is not declared")
+                && error.contains("staging, production")
+                && error.contains("did you mean \"production\"?")
+                && error.contains("--new-environment"),
+            "{error}"
+        );
+    }
+    let error = failure(&workspace.catapult(&["deploy", "api", "qa"]));
+    assert!(!error.contains("did you mean"), "{error}");
+    assert_eq!(releases.version_count("deploys/prod/api"), 0);
+    assert_eq!(releases.version_count("deploys/qa/api"), 0);
+    // On purpose, it is deployed there.
+    let deployed: RecordOut =
+        success(&workspace.catapult(&["deploy", "api", "qa", "--new-environment"]));
+    assert_eq!(deployed.environment.as_deref(), Some("qa"));
+    assert_eq!(releases.version_count("deploys/qa/api"), 1);
+}

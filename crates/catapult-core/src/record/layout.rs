@@ -220,6 +220,105 @@ impl EnvironmentLayout {
     }
 }
 
+/// A deploy asked for an environment the layout does not declare: a typo (`prod` for
+/// `production`) that would otherwise start a new environment beside the real one, and skip its
+/// gate. Its text names the declared environments and the closest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UndeclaredEnvironment {
+    /// The environment asked for.
+    pub name: EnvironmentName,
+    /// The declared environments, in the layout's order.
+    pub declared: Vec<EnvironmentName>,
+    /// The declared environment closest to the name, if one is close enough to be meant.
+    pub closest: Option<EnvironmentName>,
+}
+
+impl std::fmt::Display for UndeclaredEnvironment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let declared: Vec<&str> = self.declared.iter().map(|env| env.as_str()).collect();
+        write!(
+            f,
+            "environment {:?} is not declared (the environments are {})",
+            self.name.as_str(),
+            declared.join(", ")
+        )?;
+        if let Some(closest) = &self.closest {
+            write!(f, "; did you mean {:?}?", closest.as_str())?;
+        }
+        Ok(())
+    }
+}
+
+impl Layout {
+    /// Whether a deploy to `environment` is to one the layout declares: always when it
+    /// declares none (every environment then lives at the default layout).
+    pub fn check_declared(
+        &self,
+        environment: &EnvironmentName,
+    ) -> Result<(), UndeclaredEnvironment> {
+        if self.environments.is_empty() || self.environment_layout(environment).is_some() {
+            return Ok(());
+        }
+        let declared: Vec<EnvironmentName> = self
+            .environments
+            .iter()
+            .map(|env| env.name.clone())
+            .collect();
+        Err(UndeclaredEnvironment {
+            closest: closest(environment, &declared).cloned(),
+            name: environment.clone(),
+            declared,
+        })
+    }
+}
+
+/// The candidate `name` most likely means, if any, among those within half the longer name's
+/// length of edits of it (letters compared without case) or that `name` abbreviates (`prod`,
+/// `prd` of `production`; `stg` of `staging`): one that `name` begins first, then the fewest
+/// edits away, then the first in order.
+pub fn closest<'a>(name: &str, candidates: &'a [EnvironmentName]) -> Option<&'a EnvironmentName> {
+    let name = name.to_lowercase();
+    candidates
+        .iter()
+        .filter_map(|candidate| {
+            let candidate_text = candidate.to_lowercase();
+            let distance = edit_distance(&name, &candidate_text);
+            let longer = name.chars().count().max(candidate_text.chars().count());
+            let close = distance * 2 <= longer || is_abbreviation(&name, &candidate_text);
+            let begins = candidate_text.starts_with(&name);
+            close.then_some(((!begins, distance), candidate))
+        })
+        .min_by_key(|(rank, _)| *rank)
+        .map(|(_, candidate)| candidate)
+}
+
+/// The Levenshtein distance of `a` and `b`: the fewest insertions, deletions and substitutions of
+/// characters that make one the other.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, a_char) in a.chars().enumerate() {
+        let mut current = Vec::with_capacity(b.len() + 1);
+        current.push(i + 1);
+        for (j, b_char) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(a_char != *b_char);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+/// Whether `short` abbreviates `long`: shorter, the same first letter, and its letters found in
+/// `long` in order.
+fn is_abbreviation(short: &str, long: &str) -> bool {
+    let mut long_chars = long.chars();
+    short.chars().count() < long.chars().count()
+        && short.chars().next().is_some()
+        && short.chars().next() == long.chars().next()
+        && short.chars().all(|c| long_chars.any(|l| l == c))
+}
+
 /// Whether `key` is what `template` makes of some non-empty name.
 fn template_matches(template: &str, key: &str) -> bool {
     match template.split_once(NAME_PLACEHOLDER) {
@@ -333,6 +432,68 @@ mod tests {
                 .deploys,
             at("releases", "qa/app")
         );
+    }
+
+    #[test]
+    fn a_deploy_to_an_undeclared_environment_names_the_declared_and_the_closest() {
+        let layout = layout();
+        assert_eq!(layout.check_declared(&env("production")), Ok(()));
+        let refused = layout.check_declared(&env("prod")).unwrap_err();
+        assert_eq!(
+            refused.declared,
+            [env("staging"), env("production"), env("qa")]
+        );
+        assert_eq!(refused.closest, Some(env("production")));
+        assert_eq!(
+            refused.to_string(),
+            "environment \"prod\" is not declared (the environments are staging, production, qa); did you mean \"production\"?"
+        );
+        let refused = layout.check_declared(&env("uat")).unwrap_err();
+        assert_eq!(refused.closest, None);
+        assert!(!refused.to_string().contains("did you mean"), "{refused}");
+        // A layout that declares no environment takes any (each at the default layout).
+        let open = Layout {
+            releases_bucket: bucket("releases"),
+            environments: vec![],
+        };
+        assert_eq!(open.check_declared(&env("anything")), Ok(()));
+    }
+
+    #[test]
+    fn the_closest_environment_is_a_typo_or_an_abbreviation_away() {
+        let declared = [env("staging"), env("production"), env("preprod")];
+        for (typed, meant) in [
+            ("prod", Some("production")),
+            ("prd", Some("preprod")),
+            ("prodution", Some("production")),
+            ("Production", Some("production")),
+            ("stagin", Some("staging")),
+            ("stage", Some("staging")),
+            ("stg", Some("staging")),
+            ("pre", Some("preprod")),
+            ("preprd", Some("preprod")),
+            ("qa", None),
+            ("dev", None),
+            ("test", None),
+        ] {
+            assert_eq!(
+                closest(typed, &declared).map(|env| env.as_str()),
+                meant,
+                "{typed}"
+            );
+        }
+        let declared = [env("staging"), env("production")];
+        assert_eq!(closest("prd", &declared), Some(&env("production")));
+    }
+
+    #[test]
+    fn edit_distance_counts_insertions_deletions_and_substitutions() {
+        assert_eq!(edit_distance("", ""), 0);
+        assert_eq!(edit_distance("prod", "prod"), 0);
+        assert_eq!(edit_distance("", "qa"), 2);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("prod", "production"), 6);
+        assert_eq!(edit_distance("é", "e"), 1);
     }
 
     #[test]

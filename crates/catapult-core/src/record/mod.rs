@@ -18,7 +18,9 @@ pub mod layout;
 pub mod names;
 
 pub use build::BuildInfo;
-pub use layout::{App, Environment, EnvironmentLayout, EnvironmentPlace, Layout};
+pub use layout::{
+    App, Environment, EnvironmentLayout, EnvironmentPlace, Layout, UndeclaredEnvironment,
+};
 pub use names::{AppName, EnvironmentName, checked_author, is_image_digest};
 
 /// How a record without an author shows it.
