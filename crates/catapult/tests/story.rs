@@ -561,15 +561,15 @@ fn a_deploy_to_an_environment_nobody_declared_is_refused() {
     ] {
         let error = failure(&workspace.catapult(&args));
         assert!(
-            error.contains("environment \"prod\" is not declared")
-                && error.contains("staging, production")
-                && error.contains("did you mean \"production\"?")
+            error.contains("environment \"prod\" is not declared in ")
+                && error.contains("(its environments: staging, production)")
+                && error.contains("Did you mean \"production\"?")
                 && error.contains("--new-environment"),
             "{error}"
         );
     }
     let error = failure(&workspace.catapult(&["deploy", "api", "qa"]));
-    assert!(!error.contains("did you mean"), "{error}");
+    assert!(!error.contains("Did you mean"), "{error}");
     assert_eq!(releases.version_count("deploys/prod/api"), 0);
     assert_eq!(releases.version_count("deploys/qa/api"), 0);
     // On purpose, it is deployed there.

@@ -17,10 +17,16 @@ pub async fn deploy<S: RecordStore>(context: &Context<S>, args: &DeployArgs) -> 
     let name = environment_name("ENV", &args.environment)?;
     if !args.new_environment {
         context.layout().check_declared(&name).map_err(|undeclared| {
+            let declared: Vec<&str> = undeclared.declared.iter().map(|env| env.as_str()).collect();
+            let guess = undeclared
+                .closest
+                .map(|closest| format!(" Did you mean {:?}?", closest.as_str()))
+                .unwrap_or_default();
             Failure::new(format!(
-                "{undeclared}: nothing deployed; to deploy to a new environment on purpose, add --new-environment (or declare [deploy.{}] in {})",
-                undeclared.name,
-                context.config.source
+                "environment {:?} is not declared in {} (its environments: {}), so nothing was deployed.{guess} To deploy to a new environment on purpose, add --new-environment",
+                undeclared.name.as_str(),
+                context.config.source,
+                declared.join(", "),
             ))
         })?;
     }
