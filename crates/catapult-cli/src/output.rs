@@ -48,6 +48,8 @@ pub enum Style {
     Blue,
     /// Cyan: a release.
     Cyan,
+    /// Magenta: a release held at a gate.
+    Magenta,
 }
 
 impl Style {
@@ -61,6 +63,7 @@ impl Style {
             Style::Red => "31",
             Style::Blue => "34",
             Style::Cyan => "36",
+            Style::Magenta => "35",
         }
     }
 }

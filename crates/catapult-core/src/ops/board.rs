@@ -132,14 +132,14 @@ pub struct BoardCost {
     pub read: usize,
 }
 
-/// The environments of the board when none is asked for: the layout's, in order, then any other
-/// that has deploys at the default layout in the release bucket (`deploys/<env>/<name>`).
+/// The environments of the board when none is asked for: the layout's, in promotion order
+/// ([`Layout::promotion_order`]), then any other that has deploys at the default layout in the
+/// release bucket (`deploys/<env>/<name>`), in the order pipelines usually promote through
+/// ([`usual_stage`]), by name within a stage.
 pub fn environments_in(layout: &Layout, release_keys: &[ListedKey]) -> Vec<EnvironmentName> {
-    let mut environments: Vec<EnvironmentName> = layout
-        .environments
-        .iter()
-        .map(|environment| environment.name.clone())
-        .collect();
+    let mut environments: Vec<EnvironmentName> =
+        layout.promotion_order().into_iter().cloned().collect();
+    let declared = environments.len();
     for listed in release_keys {
         let Some(rest) = listed.key.strip_prefix(DEFAULT_DEPLOY_PREFIX) else {
             continue;
@@ -155,7 +155,68 @@ pub fn environments_in(layout: &Layout, release_keys: &[ListedKey]) -> Vec<Envir
             }
         }
     }
+    environments[declared..]
+        .sort_by(|a, b| (usual_stage(a), a.as_str()).cmp(&(usual_stage(b), b.as_str())));
     environments
+}
+
+/// Where an environment nobody declared usually stands in a promotion, from the words of its
+/// name (`dev`, `test`, `qa`, `staging`, `production`, and their usual spellings; the first
+/// word that is one of them counts: `production-eu` is a production): 0 for development to 4
+/// for production, 5 for a name that says nothing of it.
+pub fn usual_stage(environment: &str) -> u8 {
+    const STAGES: [&[&str]; 5] = [
+        &["dev", "develop", "development", "sandbox", "local"],
+        &["test", "testing", "ci", "int", "integration"],
+        &["qa", "uat", "acceptance"],
+        &["stage", "staging", "stg", "preprod", "preproduction", "pre"],
+        &["prod", "production", "prd", "live"],
+    ];
+    environment
+        .to_ascii_lowercase()
+        .split(['-', '_', '.', '/'])
+        .find_map(|word| {
+            STAGES
+                .iter()
+                .position(|stage| stage.contains(&word))
+                .map(|stage| stage as u8)
+        })
+        .unwrap_or(STAGES.len() as u8)
+}
+
+/// The environments a release is waiting for before it can be deployed to `environment`: those
+/// of `gate` (its `require_deployed_to`) that do not run the project's latest release (nor a
+/// later one), when `environment` does not run it yet; empty when it is not held. As far as the
+/// board can tell: it knows what each environment runs now, and a gate environment that is not
+/// among the board's columns is not counted.
+pub fn waiting_for<'a>(
+    project: &Project,
+    environment: &EnvironmentName,
+    gate: &'a [EnvironmentName],
+) -> Vec<&'a EnvironmentName> {
+    let Some(latest) = project.latest.as_ref().map(|stored| stored.record.version) else {
+        return Vec::new();
+    };
+    let runs = |name: &EnvironmentName| {
+        project
+            .deploys
+            .iter()
+            .find(|(column, _)| column == name)
+            .map(|(_, deployed)| deployed.as_ref().map(|stored| stored.record.version))
+    };
+    if runs(environment)
+        .flatten()
+        .is_some_and(|version| version >= latest)
+    {
+        return Vec::new();
+    }
+    gate.iter()
+        .filter(|gate| match runs(gate) {
+            // Not a column of the board: nothing to tell.
+            None => false,
+            Some(version) => version.is_none_or(|version| version < latest),
+        })
+        .collect()
 }
 
 /// The board as read: its applications, its environments (columns), and what it cost.
@@ -165,8 +226,22 @@ pub struct Board {
     pub projects: Vec<Project>,
     /// The environments, in column order.
     pub environments: Vec<EnvironmentName>,
+    /// Each column's promotion gate (its `require_deployed_to`), in column order; empty for an
+    /// environment the layout does not declare.
+    pub gates: Vec<Vec<EnvironmentName>>,
     /// What reading it cost.
     pub cost: BoardCost,
+}
+
+impl Board {
+    /// The environments `project`'s latest release waits for before it can be deployed to the
+    /// environment of column `column` (see [`waiting_for`]).
+    pub fn waiting_for(&self, project: &Project, column: usize) -> Vec<&EnvironmentName> {
+        match (self.environments.get(column), self.gates.get(column)) {
+            (Some(environment), Some(gate)) => waiting_for(project, environment, gate),
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// Reads the board of `layout`: one listing per bucket, then every current record the cache
@@ -278,9 +353,19 @@ pub async fn read_board<S: RecordStore>(
             name,
         })
         .collect();
+    let gates = environments
+        .iter()
+        .map(|environment| {
+            layout
+                .environment_layout(environment)
+                .map(|declared| declared.require_deployed_to.clone())
+                .unwrap_or_default()
+        })
+        .collect();
     Ok(Board {
         projects,
         environments,
+        gates,
         cost,
     })
 }
@@ -461,6 +546,83 @@ mod tests {
         );
         assert_eq!(fresh.len(), 1);
         assert_eq!(fresh[0].rows()[2].behind, Some(0));
+    }
+
+    fn stored(version: u64) -> StoredRecord {
+        StoredRecord {
+            version_id: format!("v{version}"),
+            last_modified: None,
+            record: Record::parse(&body(version), None).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_release_held_at_a_gate_is_waiting_for_the_gates_environments() {
+        let project = |staging: Option<u64>, production: Option<u64>| Project {
+            name: crate::record::fixtures::name("api"),
+            latest: Some(stored(7)),
+            deploys: vec![
+                (env("staging"), staging.map(stored)),
+                (env("production"), production.map(stored)),
+            ],
+        };
+        let gate = [env("staging")];
+        // Staging runs 6, production 5: 7 waits for staging before production.
+        let held = project(Some(6), Some(5));
+        assert_eq!(
+            waiting_for(&held, &env("production"), &gate),
+            [&env("staging")]
+        );
+        // Never deployed to staging: waiting too.
+        assert_eq!(
+            waiting_for(&project(None, None), &env("production"), &gate),
+            [&env("staging")]
+        );
+        // Staging runs 7: ready to promote, not held; production runs 7: nothing to wait for.
+        assert!(waiting_for(&project(Some(7), Some(5)), &env("production"), &gate).is_empty());
+        assert!(waiting_for(&project(Some(6), Some(7)), &env("production"), &gate).is_empty());
+        // No gate, or a gate environment that is not a column of the board: nothing to tell.
+        assert!(waiting_for(&held, &env("production"), &[]).is_empty());
+        assert!(waiting_for(&held, &env("production"), &[env("qa")]).is_empty());
+        // No release at all: nothing waits.
+        let mut empty = held.clone();
+        empty.latest = None;
+        assert!(waiting_for(&empty, &env("production"), &gate).is_empty());
+    }
+
+    #[test]
+    fn environments_nobody_declared_follow_the_usual_stages() {
+        let listed = |key: &str| ListedKey {
+            key: key.into(),
+            etag: "e".into(),
+        };
+        let keys = [
+            listed("deploys/production/api"),
+            listed("deploys/eu-west/api"),
+            listed("deploys/staging/api"),
+            listed("deploys/dev/api"),
+            listed("deploys/prod-eu/api"),
+            listed("deploys/qa/api"),
+        ];
+        let open = Layout {
+            releases_bucket: bucket("releases"),
+            environments: vec![],
+        };
+        assert_eq!(
+            environments_in(&open, &keys),
+            ["dev", "qa", "staging", "prod-eu", "production", "eu-west"]
+        );
+        assert_eq!(usual_stage("Production_EU"), 4);
+        assert_eq!(usual_stage("blue"), 5);
+    }
+
+    #[test]
+    fn declared_environments_come_in_promotion_order() {
+        let mut layout = layout();
+        // The file says production first; its gate puts staging before it.
+        layout.environments.reverse();
+        layout.environments[0].require_deployed_to = vec![env("staging")];
+        assert_eq!(environments_in(&layout, &[]), ["staging", "production"]);
     }
 
     #[test]

@@ -250,6 +250,46 @@ impl std::fmt::Display for UndeclaredEnvironment {
 }
 
 impl Layout {
+    /// The declared environments in promotion order: each after the environments its
+    /// `require_deployed_to` names (a topological order of the gates), the file's order
+    /// otherwise and between environments the gates do not order. Environments in a cycle of
+    /// gates (which no release can pass) come last, in the file's order.
+    pub fn promotion_order(&self) -> Vec<&EnvironmentName> {
+        let count = self.environments.len();
+        let index_of = |name: &EnvironmentName| {
+            self.environments
+                .iter()
+                .position(|environment| environment.name == *name)
+        };
+        // For each environment, the declared environments it waits for.
+        let waits_for: Vec<Vec<usize>> = self
+            .environments
+            .iter()
+            .map(|environment| {
+                environment
+                    .require_deployed_to
+                    .iter()
+                    .filter_map(index_of)
+                    .collect()
+            })
+            .collect();
+        let mut placed = vec![false; count];
+        let mut order = Vec::with_capacity(count);
+        // Each step places the first environment (in the file's order) whose gates are placed.
+        while let Some(next) = (0..count)
+            .find(|&index| !placed[index] && waits_for[index].iter().all(|&gate| placed[gate]))
+        {
+            placed[next] = true;
+            order.push(&self.environments[next].name);
+        }
+        order.extend(
+            (0..count)
+                .filter(|&index| !placed[index])
+                .map(|index| &self.environments[index].name),
+        );
+        order
+    }
+
     /// Whether a deploy to `environment` is to one the layout declares: always when it
     /// declares none (every environment then lives at the default layout).
     pub fn check_declared(
@@ -432,6 +472,58 @@ mod tests {
                 .deploys,
             at("releases", "qa/app")
         );
+    }
+
+    fn gated(environments: &[(&str, &[&str])]) -> Layout {
+        Layout {
+            releases_bucket: bucket("releases"),
+            environments: environments
+                .iter()
+                .map(|(name, gates)| EnvironmentLayout {
+                    name: env(name),
+                    deploy_bucket: None,
+                    deploy_key: None,
+                    require_deployed_to: gates.iter().map(|gate| env(gate)).collect(),
+                })
+                .collect(),
+        }
+    }
+
+    fn names(order: Vec<&EnvironmentName>) -> Vec<&str> {
+        order.into_iter().map(|name| name.as_str()).collect()
+    }
+
+    #[test]
+    fn environments_read_in_promotion_order() {
+        // Written production first: the gate puts staging before it.
+        let layout = gated(&[("production", &["staging"]), ("staging", &[])]);
+        assert_eq!(names(layout.promotion_order()), ["staging", "production"]);
+        // A chain, written backwards, and an environment no gate orders keeps its place.
+        let layout = gated(&[
+            ("production", &["staging"]),
+            ("sandbox", &[]),
+            ("staging", &["qa"]),
+            ("qa", &[]),
+        ]);
+        assert_eq!(
+            names(layout.promotion_order()),
+            ["sandbox", "qa", "staging", "production"]
+        );
+        // Two gates; the file's order between environments the gates leave unordered.
+        let layout = gated(&[
+            ("production", &["staging-eu", "staging-us"]),
+            ("staging-us", &[]),
+            ("staging-eu", &[]),
+        ]);
+        assert_eq!(
+            names(layout.promotion_order()),
+            ["staging-us", "staging-eu", "production"]
+        );
+        // No gates: the file's order. A cycle: last, in the file's order.
+        let layout = gated(&[("b", &[]), ("a", &[])]);
+        assert_eq!(names(layout.promotion_order()), ["b", "a"]);
+        let layout = gated(&[("x", &["y"]), ("dev", &[]), ("y", &["x"])]);
+        assert_eq!(names(layout.promotion_order()), ["dev", "x", "y"]);
     }
 
     #[test]
