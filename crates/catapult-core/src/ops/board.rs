@@ -46,6 +46,10 @@ pub struct Project {
     pub latest: Option<StoredRecord>,
     /// Per environment, in the board's order, the deploy it runs now.
     pub deploys: Vec<(EnvironmentName, Option<StoredRecord>)>,
+    /// What the environments the board's gates name, but that are not among its columns, run
+    /// now: read to tell a release held at a gate (`status --env production` still knows
+    /// whether staging has the latest release), never shown.
+    pub gate_deploys: Vec<(EnvironmentName, Option<StoredRecord>)>,
 }
 
 /// Whether a row is an application's latest release or one environment's current deploy.
@@ -187,8 +191,8 @@ pub fn usual_stage(environment: &str) -> u8 {
 /// The environments a release is waiting for before it can be deployed to `environment`: those
 /// of `gate` (its `require_deployed_to`) that do not run the project's latest release (nor a
 /// later one), when `environment` does not run it yet; empty when it is not held. As far as the
-/// board can tell: it knows what each environment runs now, and a gate environment that is not
-/// among the board's columns is not counted.
+/// board can tell: it knows what each environment runs now (not whether an environment ran the
+/// release before a rollback), and a gate environment it has not read is not counted.
 pub fn waiting_for<'a>(
     project: &Project,
     environment: &EnvironmentName,
@@ -201,6 +205,7 @@ pub fn waiting_for<'a>(
         project
             .deploys
             .iter()
+            .chain(&project.gate_deploys)
             .find(|(column, _)| column == name)
             .map(|(_, deployed)| deployed.as_ref().map(|stored| stored.record.version))
     };
@@ -212,7 +217,7 @@ pub fn waiting_for<'a>(
     }
     gate.iter()
         .filter(|gate| match runs(gate) {
-            // Not a column of the board: nothing to tell.
+            // Not read: nothing to tell.
             None => false,
             Some(version) => version.is_none_or(|version| version < latest),
         })
@@ -287,6 +292,22 @@ pub async fn read_board<S: RecordStore>(
         .into_iter()
         .filter(|name| keep(name))
         .collect();
+    let gates: Vec<Vec<EnvironmentName>> = environments
+        .iter()
+        .map(|environment| {
+            layout
+                .environment_layout(environment)
+                .map(|declared| declared.require_deployed_to.clone())
+                .unwrap_or_default()
+        })
+        .collect();
+    // The columns, then the gates' environments that are not columns (read, not shown).
+    let mut read_environments = environments.clone();
+    for gate in gates.iter().flatten() {
+        if !read_environments.contains(gate) {
+            read_environments.push(gate.clone());
+        }
+    }
 
     // Where each record of the board lives, in board order.
     let mut wanted: Vec<(usize, Option<usize>, Location)> = Vec::new();
@@ -294,7 +315,7 @@ pub async fn read_board<S: RecordStore>(
         let app = layout.app(name);
         wanted.push((index, None, app.releases.clone()));
         if !releases_only {
-            for (env_index, environment) in environments.iter().enumerate() {
+            for (env_index, environment) in read_environments.iter().enumerate() {
                 // A name too long to make a key of has no deploys to read.
                 if let Ok(place) = layout.place(&app, environment) {
                     wanted.push((index, Some(env_index), place.deploys));
@@ -334,32 +355,25 @@ pub async fn read_board<S: RecordStore>(
         }
     }
 
+    let columns = environments.len();
     let projects: Vec<Project> = names
         .into_iter()
         .enumerate()
-        .map(|(index, name)| Project {
-            latest: found.remove(&(index, None)),
-            deploys: if releases_only {
-                Vec::new()
-            } else {
-                environments
-                    .iter()
-                    .enumerate()
-                    .map(|(env_index, environment)| {
-                        (environment.clone(), found.remove(&(index, Some(env_index))))
-                    })
-                    .collect()
-            },
-            name,
-        })
-        .collect();
-    let gates = environments
-        .iter()
-        .map(|environment| {
-            layout
-                .environment_layout(environment)
-                .map(|declared| declared.require_deployed_to.clone())
-                .unwrap_or_default()
+        .map(|(index, name)| {
+            let mut deploys: Vec<(EnvironmentName, Option<StoredRecord>)> = read_environments
+                .iter()
+                .enumerate()
+                .map(|(env_index, environment)| {
+                    (environment.clone(), found.remove(&(index, Some(env_index))))
+                })
+                .collect();
+            let gate_deploys = deploys.split_off(columns.min(deploys.len()));
+            Project {
+                latest: found.remove(&(index, None)),
+                deploys,
+                gate_deploys,
+                name,
+            }
         })
         .collect();
     Ok(Board {
@@ -565,6 +579,7 @@ mod tests {
                 (env("staging"), staging.map(stored)),
                 (env("production"), production.map(stored)),
             ],
+            gate_deploys: vec![],
         };
         let gate = [env("staging")];
         // Staging runs 6, production 5: 7 waits for staging before production.
@@ -584,10 +599,47 @@ mod tests {
         // No gate, or a gate environment that is not a column of the board: nothing to tell.
         assert!(waiting_for(&held, &env("production"), &[]).is_empty());
         assert!(waiting_for(&held, &env("production"), &[env("qa")]).is_empty());
+        // The gate's environment read but not a column (`status --env production`).
+        let mut production_only = held.clone();
+        production_only.gate_deploys = production_only.deploys.drain(..1).collect();
+        assert_eq!(
+            waiting_for(&production_only, &env("production"), &gate),
+            [&env("staging")]
+        );
         // No release at all: nothing waits.
         let mut empty = held.clone();
         empty.latest = None;
         assert!(waiting_for(&empty, &env("production"), &gate).is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_board_of_one_environment_still_reads_its_gate() {
+        let memory = MemoryStore::default();
+        memory.create_bucket("releases", Versioning::Enabled);
+        memory.create_bucket("prod", Versioning::Enabled);
+        for version in 1..=3 {
+            memory.put_unconditionally(&at("releases", "api"), &body(version));
+        }
+        memory.put_unconditionally(&at("releases", "deploys/staging/api"), &body(2));
+        memory.put_unconditionally(&at("prod", "api"), &body(1));
+        let mut layout = layout();
+        layout.environments[1].require_deployed_to = vec![env("staging")];
+        let only = [env("production")];
+        let board = read_board(&memory, &layout, Some(&only), false, |_| true, &mut NoCache)
+            .await
+            .unwrap();
+        assert_eq!(board.environments, only);
+        let api = &board.projects[0];
+        assert_eq!(api.deploys.len(), 1);
+        assert_eq!(api.gate_deploys[0].0, env("staging"));
+        assert_eq!(board.waiting_for(api, 0), [&env("staging")]);
+        assert_eq!(board.cost.read, 3);
+        // Releases alone: no deploy is read.
+        let board = read_board(&memory, &layout, Some(&only), true, |_| true, &mut NoCache)
+            .await
+            .unwrap();
+        assert!(board.projects[0].deploys.is_empty() && board.projects[0].gate_deploys.is_empty());
+        assert_eq!(board.cost.read, 1);
     }
 
     #[test]
