@@ -188,7 +188,7 @@ fn deploy_cell(
         _ => None,
     };
     let held = (!waiting_for.is_empty())
-        .then(|| project.latest.as_ref())
+        .then_some(project.latest.as_ref())
         .flatten()
         .map(|latest| {
             let names: Vec<&str> = waiting_for.iter().map(|name| name.as_str()).collect();
