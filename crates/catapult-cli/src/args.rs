@@ -97,11 +97,17 @@ pub enum Command {
             latest release, the rollback rule (a commit that does not descend from the latest \
             release's is refused unless --rollback), and a conditional write that never \
             duplicates a number. The record is shown and, on a terminal, confirmed before it is \
-            written, unless --yes. Its author is --author, or git's user.email.",
+            written, unless --yes. Its author is --author, or git's user.email.\n\n\
+            The image's digest is --image or --image-file; without either (and without \
+            --no-image), when .catapult.toml has [release] docker_repository, it is looked up \
+            in the registry, as the older tool did: the tag ref-<full commit sha> of \
+            <docker_repository>/<docker_image_prefix><NAME> (or of --image-name), with the \
+            credentials of Docker's config.json.",
         after_long_help = "Examples:\n  \
-            catapult release api\n  \
+            catapult release api                 the image's digest from the registry\n  \
             catapult release api --commit v2.3.0 --image sha256:6ac4…97bd --yes\n  \
-            catapult release api --paths services/api --dry-run\n  \
+            catapult release api --image-name api-server\n  \
+            catapult release api --no-image --paths services/api --dry-run\n  \
             catapult release api --commit HEAD~3 --rollback"
     )]
     Release(ReleaseArgs),
@@ -112,9 +118,12 @@ pub enum Command {
         long_about = "Deploy release --version (default: the latest) of NAME to ENV, with the \
             rollback rule (an older release than the one ENV runs is refused unless --rollback) \
             and the promotion gate of ENV's require_deployed_to. The record is shown and, on a \
-            terminal, confirmed before it is written, unless --yes.",
+            terminal, confirmed before it is written, unless --yes. When .catapult.toml \
+            declares environments ([deploy.<env>]), ENV must be one of them, unless \
+            --new-environment.",
         after_long_help = "Examples:\n  \
             catapult deploy api staging\n  \
+            catapult deploy api qa --new-environment\n  \
             catapult deploy api production --version 12 --yes\n  \
             catapult deploy api production --version 11 --rollback"
     )]
@@ -274,12 +283,28 @@ pub struct ReleaseArgs {
     /// The commit to release: a sha, a branch, a tag, any git revision.
     #[arg(long, value_name = "REV", default_value = "HEAD")]
     pub commit: String,
-    /// The image's digest.
-    #[arg(long, value_name = "sha256:DIGEST", conflicts_with = "image_file")]
+    /// The image's digest (default: looked up in the registry, when .catapult.toml has
+    /// [release] docker_repository).
+    #[arg(
+        long,
+        visible_alias = "image-id",
+        value_name = "sha256:DIGEST",
+        conflicts_with_all = ["image_file", "no_image", "image_name"]
+    )]
     pub image: Option<String>,
     /// A file holding the image's digest.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["no_image", "image_name"])]
     pub image_file: Option<PathBuf>,
+    /// A release without an image ("image": null): no lookup in the registry.
+    #[arg(long, visible_alias = "no-has-image")]
+    pub no_image: bool,
+    /// The older tool's default, accepted: the release has an image.
+    #[arg(long, hide = true, conflicts_with = "no_image")]
+    pub has_image: bool,
+    /// The image's name in docker_repository, in place of docker_image_prefix + NAME: its
+    /// digest is looked up at <docker_repository>/<IMAGE>:ref-<commit sha>.
+    #[arg(long, value_name = "IMAGE", conflicts_with = "no_image")]
+    pub image_name: Option<String>,
     /// Who releases (default: git's user.email, else the commit's author).
     #[arg(long, value_name = "EMAIL")]
     pub author: Option<String>,
@@ -293,7 +318,7 @@ pub struct ReleaseArgs {
     #[arg(long)]
     pub rollback: bool,
     /// Show the record that would be written, and write nothing.
-    #[arg(long)]
+    #[arg(long, visible_alias = "dry")]
     pub dry_run: bool,
     /// Write without asking.
     #[arg(short, long)]
@@ -318,8 +343,11 @@ pub struct DeployArgs {
     /// Deploy even though the environment is frozen; the deploy records that it did.
     #[arg(long)]
     pub override_freeze: bool,
-    /// Show the record that would be written, and write nothing.
+    /// Deploy to an environment the configuration does not declare, on purpose.
     #[arg(long)]
+    pub new_environment: bool,
+    /// Show the record that would be written, and write nothing.
+    #[arg(long, visible_alias = "dry")]
     pub dry_run: bool,
     /// Write without asking.
     #[arg(short, long)]
@@ -369,8 +397,68 @@ mod tests {
             vec!["catapult", "deploy.current", "api", "staging"],
             vec!["catapult", "deploy.ls", "api", "staging"],
             vec!["catapult", "projects.ls"],
+            // The older tool's flags of release.new and deploy.start.
+            vec!["catapult", "release.new", "api", "--no-has-image", "--dry"],
+            vec![
+                "catapult",
+                "release.new",
+                "api",
+                "--image-id",
+                "sha256:x",
+                "--yes",
+            ],
+            vec![
+                "catapult",
+                "release.new",
+                "api",
+                "--has-image",
+                "--image-name",
+                "x",
+            ],
+            vec!["catapult", "deploy.start", "api", "staging", "--dry"],
         ] {
             Cli::try_parse_from(&args).unwrap();
+        }
+    }
+
+    #[test]
+    fn one_way_to_give_the_image() {
+        for args in [
+            vec!["catapult", "release", "api", "--image", "x", "--no-image"],
+            vec![
+                "catapult",
+                "release",
+                "api",
+                "--image-id",
+                "x",
+                "--image-file",
+                "f",
+            ],
+            vec![
+                "catapult",
+                "release",
+                "api",
+                "--image-file",
+                "f",
+                "--image-name",
+                "x",
+            ],
+            vec![
+                "catapult",
+                "release",
+                "api",
+                "--no-has-image",
+                "--image-name",
+                "x",
+            ],
+            vec!["catapult", "release", "api", "--no-image", "--has-image"],
+        ] {
+            let err = Cli::try_parse_from(&args).unwrap_err();
+            assert_eq!(
+                err.kind(),
+                clap::error::ErrorKind::ArgumentConflict,
+                "{args:?}"
+            );
         }
     }
 }

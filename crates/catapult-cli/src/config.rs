@@ -1,12 +1,15 @@
-//! The command line's configuration: the older tool's `.catapult.toml`, read as is, plus this
-//! tool's optional keys, and the environment variables people already set for the AWS SDK. It
-//! is parsed strictly (a key nobody knows is an error naming it: a typo must never pass
-//! silently) into the core's [`Layout`] and [`Connection`], the same typed inputs the Concourse
-//! resource builds from its `source`.
+//! The command line's configuration: the older tool's `.catapult.toml`, read as is (every key
+//! that tool reads, and its `CATAPULT_CONFIG_DOCKER_REPOSITORY`), plus this tool's optional keys,
+//! and the environment variables people already set for the AWS SDK. It is parsed strictly (a
+//! key nobody knows is an error naming it: a typo must never pass silently) into the core's
+//! [`Layout`] and [`Connection`], the same typed inputs the Concourse resource builds from its
+//! `source`.
 //!
 //! ```toml
 //! [release]
 //! s3_bucket = "acme-releases"
+//! docker_repository = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"  # the older tool's
+//! docker_image_prefix = "acme-"      # images at <docker_repository>/acme-<name>:ref-<sha>
 //!
 //! [deploy.staging]                 # deploys at the default layout: deploys/staging/<name>
 //! [deploy.production]
@@ -18,6 +21,14 @@
 //! region = "us-east-1"
 //! path_style = true
 //! ca_certs = ["/etc/ssl/private-ca.pem"]
+//!
+//! [registry]                       # optional: a registry behind a private CA
+//! ca_certs = ["/etc/ssl/private-ca.pem"]
+//!
+//! [issue_tracker]                  # the older tool's; kept for the ticket search
+//! provider = "Shortcut"
+//! [git]                            # the older tool's; its only provider
+//! provider = "GitHub"
 //! ```
 
 use std::collections::BTreeSet;
@@ -45,12 +56,39 @@ struct File {
     /// Each environment, in the file's order (a table of tables).
     deploy: Option<toml::Table>,
     s3: Option<S3Section>,
+    registry: Option<RegistrySection>,
+    issue_tracker: Option<ProviderSection>,
+    git: Option<ProviderSection>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ReleaseSection {
-    s3_bucket: String,
+    /// The older tool requires it whenever a file exists; so does this one, unless
+    /// `CATAPULT_BUCKET_RELEASES` names the bucket.
+    s3_bucket: Option<String>,
+    docker_repository: Option<String>,
+    docker_image_prefix: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegistrySection {
+    #[serde(default)]
+    ca_certs: Vec<String>,
+}
+
+/// `[issue_tracker]` and `[git]`: the older tool reads `provider` alone (its class name:
+/// `Shortcut`, `GitHub`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderSection {
+    /// The provider's name, as the older tool spells it.
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "kept for the ticket search (PRODUCT section 20)")
+    )]
+    pub provider: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -105,7 +143,39 @@ pub struct Config {
     /// Whether the file or the environment named the region (else the profile's, if any, is
     /// used, and then the default).
     pub region_named: bool,
+    /// Where release images are, for the older tool's lookup of a release's digest; `None`
+    /// when neither the file nor `CATAPULT_CONFIG_DOCKER_REPOSITORY` names a repository.
+    pub images: Option<ImageRepository>,
+    /// PEM certificates to trust for the registry besides the system's (`[registry] ca_certs`).
+    pub registry_ca_certs: Vec<String>,
+    /// `[issue_tracker]`, as written: the ticket search's tracker.
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "kept for the ticket search (PRODUCT section 20)")
+    )]
+    pub issue_tracker: Option<ProviderSection>,
+    /// `[git]`, as written: the git host, for the ticket search.
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "kept for the ticket search (PRODUCT section 20)")
+    )]
+    pub git: Option<ProviderSection>,
 }
+
+/// Where a release's image is looked up when none is given: the older tool's
+/// `<docker_repository>/<docker_image_prefix><name>:ref-<commit sha>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRepository {
+    /// `[release] docker_repository` (or `CATAPULT_CONFIG_DOCKER_REPOSITORY`): a registry and a
+    /// path, such as `123456789012.dkr.ecr.eu-west-1.amazonaws.com` or `ghcr.io/acme`; checked
+    /// when a release looks an image up.
+    pub repository: String,
+    /// `[release] docker_image_prefix`, put before the application's name (default: none).
+    pub prefix: String,
+}
+
+/// The older tool's override of `[release] docker_repository`.
+pub const DOCKER_REPOSITORY_VARIABLE: &str = "CATAPULT_CONFIG_DOCKER_REPOSITORY";
 
 /// The process environment, read through a function so that tests can give their own.
 pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -142,7 +212,13 @@ pub fn load(explicit: Option<&Path>, root: Option<&Path>, env: Env<'_>) -> Resul
             PathBuf::new(),
         ),
     };
-    resolve(file, source, &base, env, from_root.as_deref())
+    // Where a file was looked for and not found, for the message when nothing names a bucket.
+    let looked_at = if path.is_none() {
+        from_root.as_deref()
+    } else {
+        None
+    };
+    resolve(file, source, &base, env, looked_at)
 }
 
 /// The file's text, parsed strictly; the error names the key or value at fault.
@@ -183,8 +259,17 @@ fn resolve(
     env: Env<'_>,
     looked_at: Option<&Path>,
 ) -> Result<Config> {
-    let releases_bucket = match file.release {
-        Some(release) => release.s3_bucket,
+    let release = file.release.unwrap_or_default();
+    let images = env(DOCKER_REPOSITORY_VARIABLE)
+        .or(release.docker_repository)
+        .map(|repository| repository.trim().to_owned())
+        .filter(|repository| !repository.is_empty())
+        .map(|repository| ImageRepository {
+            repository,
+            prefix: release.docker_image_prefix.unwrap_or_default(),
+        });
+    let releases_bucket = match release.s3_bucket {
+        Some(bucket) => bucket,
         None => env("CATAPULT_BUCKET_RELEASES")
             .filter(|bucket| !bucket.trim().is_empty())
             .ok_or_else(|| {
@@ -293,21 +378,12 @@ fn resolve(
     let region_named = named_region.is_some();
     let region = named_region.unwrap_or_else(|| DEFAULT_REGION.to_owned());
     check_region("the region ([s3] region, AWS_REGION)", &region).map_err(Failure::new)?;
-    let mut ca_certs = Vec::new();
-    for cert in s3.ca_certs {
-        if cert.contains("-----BEGIN") {
-            ca_certs.push(cert);
-        } else {
-            let path = base.join(&cert);
-            let pem = std::fs::read_to_string(&path).map_err(|err| {
-                Failure::new(format!(
-                    "[s3] ca_certs: cannot read {}: {err}",
-                    path.display()
-                ))
-            })?;
-            ca_certs.push(pem);
-        }
-    }
+    let ca_certs = read_certificates("[s3] ca_certs", s3.ca_certs, base)?;
+    let registry_ca_certs = read_certificates(
+        "[registry] ca_certs",
+        file.registry.unwrap_or_default().ca_certs,
+        base,
+    )?;
     let path_style = s3.path_style.unwrap_or(endpoint.is_some());
     Ok(Config {
         layout: Layout {
@@ -325,7 +401,41 @@ fn resolve(
         },
         source,
         region_named,
+        images,
+        registry_ca_certs,
+        issue_tracker: file.issue_tracker,
+        git: file.git,
     })
+}
+
+/// The directory of Docker's client configuration, where its `config.json` keeps registry
+/// credentials: `$DOCKER_CONFIG`, else `~/.docker`.
+pub fn docker_config_dir(env: Env<'_>) -> Option<PathBuf> {
+    env("DOCKER_CONFIG")
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            env("HOME")
+                .filter(|home| !home.is_empty())
+                .map(|home| Path::new(&home).join(".docker"))
+        })
+}
+
+/// Each entry of `field`: PEM text as is, or a file (relative to the configuration's directory)
+/// read into PEM text.
+fn read_certificates(field: &str, entries: Vec<String>, base: &Path) -> Result<Vec<String>> {
+    entries
+        .into_iter()
+        .map(|entry| {
+            if entry.contains("-----BEGIN") {
+                return Ok(entry);
+            }
+            let path = base.join(&entry);
+            std::fs::read_to_string(&path).map_err(|err| {
+                Failure::new(format!("{field}: cannot read {}: {err}", path.display()))
+            })
+        })
+        .collect()
 }
 
 /// A bucket's name written as `field`.
@@ -379,6 +489,78 @@ mod tests {
         );
         assert_eq!(config.connection.region, "us-east-1");
         assert!(!config.connection.path_style);
+    }
+
+    /// The older tool's file with every key that tool reads (its repository holds no example:
+    /// each key is one its code reads).
+    const OLDER_TOOLS_FILE: &str = r#"
+[release]
+s3_bucket = "acme-catapult-releases"
+docker_repository = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+docker_image_prefix = "acme-"
+
+[deploy.staging]
+s3_bucket = "acme-catapult-deploys-staging"
+
+[deploy.production]
+s3_bucket = "acme-catapult-deploys-production"
+
+[issue_tracker]
+provider = "Shortcut"
+
+[git]
+provider = "GitHub"
+"#;
+
+    #[test]
+    fn reads_every_key_the_older_tool_reads() {
+        let config = load_text(OLDER_TOOLS_FILE).unwrap();
+        assert_eq!(config.layout.releases_bucket, "acme-catapult-releases");
+        assert_eq!(
+            config.images,
+            Some(ImageRepository {
+                repository: "123456789012.dkr.ecr.eu-west-1.amazonaws.com".into(),
+                prefix: "acme-".into(),
+            })
+        );
+        assert_eq!(
+            config.issue_tracker.unwrap().provider.as_deref(),
+            Some("Shortcut")
+        );
+        assert_eq!(config.git.unwrap().provider.as_deref(), Some("GitHub"));
+        assert_eq!(config.layout.environments.len(), 2);
+    }
+
+    #[test]
+    fn the_older_tools_variable_overrides_the_docker_repository() {
+        let env = |name: &str| {
+            (name == DOCKER_REPOSITORY_VARIABLE).then(|| "127.0.0.1:5000/mirror".to_owned())
+        };
+        let file = parse(OLDER_TOOLS_FILE).unwrap();
+        let config = resolve(file, "test".into(), Path::new("."), &env, None).unwrap();
+        let images = config.images.unwrap();
+        assert_eq!(images.repository, "127.0.0.1:5000/mirror");
+        assert_eq!(images.prefix, "acme-");
+        // It also gives a repository to a file that has none.
+        let file = parse("[release]\ns3_bucket = \"r\"\n").unwrap();
+        let config = resolve(file, "test".into(), Path::new("."), &env, None).unwrap();
+        assert_eq!(config.images.unwrap().prefix, "");
+        // Without either, no image is looked up.
+        let config =
+            load_text("[release]\ns3_bucket = \"r\"\ndocker_image_prefix = \"x-\"\n").unwrap();
+        assert_eq!(config.images, None);
+    }
+
+    #[test]
+    fn the_older_tools_tables_are_strict_too() {
+        let err =
+            load_text("[release]\ns3_bucket = \"r\"\n[issue_tracker]\nprovdier = \"Shortcut\"\n")
+                .unwrap_err();
+        assert!(err.to_string().contains("provdier"), "{err}");
+        let err = load_text("[release]\ns3_bucket = \"r\"\ndocker_repo = \"x\"\n").unwrap_err();
+        assert!(err.to_string().contains("docker_repo"), "{err}");
+        let err = load_text("[release]\ns3_bucket = \"r\"\n[jira]\nurl = \"x\"\n").unwrap_err();
+        assert!(err.to_string().contains("jira"), "{err}");
     }
 
     #[test]

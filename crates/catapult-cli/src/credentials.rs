@@ -7,6 +7,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
+use catapult_core::store::StoreErrorKind;
 use catapult_core::store::s3::{Connection, Secret, StaticCredentials, mfa_session};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -76,6 +77,44 @@ pub async fn apply(
     }
     connection.credentials = Some(session.credentials);
     Ok(())
+}
+
+/// `failure` said the way a person at a terminal can act on, when it is about credentials: none
+/// found (and every way to give them), or a profile the SDK cannot use (SSO, which catapult is
+/// built without). Any other failure is returned as is.
+pub fn explain(failure: Failure, profile: Option<&str>) -> Failure {
+    let Failure::Core(catapult_core::Error::Store(store_error)) = &failure else {
+        return failure;
+    };
+    let StoreErrorKind::Credentials { found_none, reason } = &store_error.kind else {
+        return failure;
+    };
+    let profile_named = profile.map(|profile| format!("profile {profile:?}"));
+    let message = if reason.contains("feature(s) enabled: sso") {
+        format!(
+            "{} uses AWS SSO (IAM Identity Center), which catapult is built without: after `aws sso login`, give its credentials in the environment with `eval \"$(aws configure export-credentials{} --format env)\"`",
+            profile_named.as_deref().unwrap_or("the default profile"),
+            profile
+                .map(|p| format!(" --profile {p}"))
+                .unwrap_or_default()
+        )
+    } else if *found_none {
+        let looked = match &profile_named {
+            Some(profile) => format!(" for {profile} in ~/.aws/credentials or ~/.aws/config"),
+            None => String::new(),
+        };
+        format!(
+            "no AWS credentials found{looked}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), or name a profile of ~/.aws with --profile or AWS_PROFILE (SSO is not built in: export an SSO profile's credentials with `aws configure export-credentials --format env`)"
+        )
+    } else {
+        format!(
+            "the AWS credentials{} could not be loaded: {reason}",
+            profile_named
+                .map(|profile| format!(" of {profile}"))
+                .unwrap_or_default()
+        )
+    };
+    Failure::new(message)
 }
 
 fn saved_session(path: &Path, device: &str) -> Option<StaticCredentials> {

@@ -53,6 +53,12 @@ impl fmt::Display for Failure {
     }
 }
 
+impl From<catapult_core::registry::RegistryError> for Failure {
+    fn from(err: catapult_core::registry::RegistryError) -> Self {
+        Failure::Core(err.into())
+    }
+}
+
 impl From<catapult_core::Error> for Failure {
     fn from(err: catapult_core::Error) -> Self {
         Failure::Core(err)

@@ -1,10 +1,13 @@
-//! The board as one self-contained HTML page: a grid of applications by environments, each cell
-//! coloured by how far behind the latest release it is, with the latest changelog lines at hand
-//! in a `<details>`. Styles are inline, nothing is fetched from the network, no script is needed
-//! to read it, and it prints. The template is maud's, checked at compile time and escaped by
-//! default, so a record's text can never become markup.
+//! The board as one self-contained HTML page: a grid of applications by environments, in
+//! promotion order, each cell coloured by how far behind the latest release it is, a release
+//! held at a gate marked in the cell of the environment it waits to reach, a legend for every
+//! colour, and the latest changelog lines at hand in a `<details>`. On a narrow screen each
+//! application becomes a card of its cells, each labelled with its environment. Styles are
+//! inline, nothing is fetched from the network, no script is needed to read it, and it prints.
+//! The template is maud's, checked at compile time and escaped by default, so a record's text
+//! can never become markup.
 
-use catapult_core::ops::board::{Project, RowKind};
+use catapult_core::ops::board::{Board, Project};
 use catapult_core::ops::contains::Contains;
 use catapult_core::record::{EnvironmentName, StoredRecord};
 use jiff::Timestamp;
@@ -19,7 +22,7 @@ const STYLE: &str = r#"
 :root { color-scheme: light; }
 body { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; margin: 24px; color: #1f2328; background: #fff; }
 h1 { font-size: 20px; margin: 0 0 4px; }
-p.meta { color: #59636e; margin: 0 0 16px; }
+p.meta { color: #59636e; margin: 0 0 12px; }
 table { border-collapse: separate; border-spacing: 6px; }
 th { text-align: left; font-weight: 600; padding: 4px 8px; color: #59636e; }
 th.app { font-size: 15px; color: #1f2328; white-space: nowrap; }
@@ -28,29 +31,44 @@ td .version { font-size: 18px; font-weight: 700; }
 td .behind { font-weight: 600; }
 td .who, td .when { color: #3d444d; font-size: 12px; }
 td code { font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", monospace; }
-td.release { background: #eef4ff; border-color: #c6d8fb; }
-td.current { background: #dafbe1; border-color: #a6e3b4; }
-td.behind1 { background: #fff8c5; border-color: #eed888; }
-td.behind3 { background: #ffe2c2; border-color: #f5b87a; }
-td.behind6 { background: #ffd6d6; border-color: #f09a9a; }
-td.none { background: #f6f8fa; border-color: #e1e4e8; color: #8c959f; }
+.release { background: #eef4ff; border-color: #c6d8fb; }
+.current { background: #dafbe1; border-color: #a6e3b4; }
+.behind1 { background: #fff8c5; border-color: #eed888; }
+.behind3 { background: #ffe2c2; border-color: #f5b87a; }
+.behind6 { background: #ffd6d6; border-color: #f09a9a; }
+.none { background: #f6f8fa; border-color: #e1e4e8; color: #8c959f; }
+.held { display: inline-block; margin: 4px 0 2px; padding: 1px 6px; border: 1px dashed #8250df; border-radius: 4px; background: #fbefff; color: #6639ba; font-size: 12px; font-weight: 600; }
 .rollback { color: #b3261e; font-weight: 700; }
 .contains-Y { color: #116329; font-weight: 700; }
 .contains-N { color: #b3261e; font-weight: 700; }
+.contains-\? { color: #9a6700; font-weight: 700; }
 details { margin-top: 4px; }
 summary { cursor: pointer; font-size: 12px; color: #3d444d; }
-pre { font: 11px/1.35 ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", monospace; margin: 4px 0 0; white-space: pre-wrap; max-width: 420px; }
-.legend span { display: inline-block; padding: 2px 8px; border-radius: 4px; margin-right: 6px; font-size: 12px; }
+pre { font: 11px/1.35 ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", monospace; margin: 4px 0 0; white-space: pre-wrap; overflow-wrap: anywhere; max-width: 420px; }
+ul.legend { list-style: none; padding: 0; margin: 0 0 16px; display: flex; flex-wrap: wrap; gap: 6px; font-size: 12px; }
+ul.legend li { padding: 2px 8px; border-radius: 4px; border: 1px solid transparent; }
+ul.legend li.text { border-color: #e1e4e8; }
+ul.legend li.held { margin: 0; font-weight: 400; }
+@media (max-width: 640px) {
+  body { margin: 12px; }
+  table, tbody, tr, th, td { display: block; }
+  table { border-spacing: 0; }
+  thead { display: none; }
+  tr { margin: 0 0 18px; }
+  th.app { padding: 0 0 6px; font-size: 16px; }
+  td { min-width: 0; margin: 0 0 6px; }
+  td::before { content: attr(data-label); display: block; font-size: 12px; font-weight: 600; color: #59636e; margin-bottom: 2px; }
+  td.none::before { color: #8c959f; }
+  pre { max-width: none; }
+}
 @media print { body { margin: 0; } details { display: none; } td { break-inside: avoid; } }
 "#;
 
 /// Whether a record includes the commit asked about.
 pub type ContainsFn<'a> = &'a dyn Fn(&StoredRecord) -> Contains;
 
-/// What the page needs besides the projects.
+/// What the page needs besides the board.
 pub struct Page<'a> {
-    /// The environments, in column order.
-    pub environments: &'a [EnvironmentName],
     /// The bucket the releases come from, for the heading.
     pub source: &'a str,
     /// When the board was read.
@@ -60,7 +78,8 @@ pub struct Page<'a> {
 }
 
 /// The whole page.
-pub fn render(projects: &[Project], page: &Page<'_>) -> String {
+pub fn render(board: &Board, page: &Page<'_>) -> String {
+    let projects = &board.projects;
     let markup = html! {
         (DOCTYPE)
         html lang="en" {
@@ -79,19 +98,13 @@ pub fn render(projects: &[Project], page: &Page<'_>) -> String {
                         ". Y or N: whether each includes " code { (revision) }
                     }
                 }
-                p.legend {
-                    span style="background:#dafbe1" { "runs the latest release" }
-                    span style="background:#fff8c5" { "1–2 behind" }
-                    span style="background:#ffe2c2" { "3–5 behind" }
-                    span style="background:#ffd6d6" { "6 or more behind" }
-                    span style="background:#f6f8fa" { "never deployed" }
-                }
+                (legend(page))
                 table {
                     thead {
                         tr {
                             th { "application" }
                             th { "latest release" }
-                            @for environment in page.environments {
+                            @for environment in &board.environments {
                                 th { (environment.as_str()) }
                             }
                         }
@@ -100,16 +113,9 @@ pub fn render(projects: &[Project], page: &Page<'_>) -> String {
                         @for project in projects {
                             tr {
                                 th.app scope="row" { (project.name.as_str()) }
-                                @for row in project.rows() {
-                                    @let class = match row.kind {
-                                        RowKind::Release => "release",
-                                        RowKind::Deploy => class_of(row.record.is_some(), row.behind),
-                                    };
-                                    @let behind = match row.kind {
-                                        RowKind::Release => None,
-                                        RowKind::Deploy => row.behind,
-                                    };
-                                    (cell(row.record, behind, class, page))
+                                (release_cell(project, page))
+                                @for (column, (environment, deployed)) in project.deploys.iter().enumerate() {
+                                    (deploy_cell(project, environment, deployed.as_ref(), &board.waiting_for(project, column), page))
                                 }
                             }
                         }
@@ -121,6 +127,26 @@ pub fn render(projects: &[Project], page: &Page<'_>) -> String {
     markup.into_string()
 }
 
+/// One entry per colour the page can use, each in that colour.
+fn legend(page: &Page<'_>) -> Markup {
+    html! {
+        ul.legend {
+            li.release { "latest release" }
+            li.current { "runs the latest release" }
+            li.behind1 { "1–2 releases behind" }
+            li.behind3 { "3–5 behind" }
+            li.behind6 { "6 or more behind" }
+            li.none { "never deployed" }
+            li.held { "vN waiting for …: held at this environment's gate (require_deployed_to)" }
+            li.text { span.rollback { "rollback" } ": deployed to go back" }
+            @if page.contains.is_some() {
+                li.text { span.contains-Y { "Y" } " includes it, " span.contains-N { "N" } " does not, " span."contains-?" { "?" } " cannot tell" }
+            }
+        }
+    }
+}
+
+/// The style of a deploy `behind` releases behind the latest.
 fn class_of(present: bool, behind: Option<u64>) -> &'static str {
     match (present, behind) {
         (false, _) => "none",
@@ -132,45 +158,98 @@ fn class_of(present: bool, behind: Option<u64>) -> &'static str {
     }
 }
 
-fn cell(
-    record: Option<&StoredRecord>,
-    behind: Option<u64>,
-    class: &str,
+fn release_cell(project: &Project, page: &Page<'_>) -> Markup {
+    match &project.latest {
+        Some(stored) => html! {
+            td.release data-label="latest release" {
+                (record_lines(stored, None, None, page))
+            }
+        },
+        None => html! {
+            td.none data-label="latest release" { "no valid release" }
+        },
+    }
+}
+
+fn deploy_cell(
+    project: &Project,
+    environment: &EnvironmentName,
+    deployed: Option<&StoredRecord>,
+    waiting_for: &[&EnvironmentName],
     page: &Page<'_>,
 ) -> Markup {
-    let Some(stored) = record else {
-        return html! { td.none { "never deployed" } };
+    let behind = match (&project.latest, deployed) {
+        (Some(latest), Some(deployed)) => Some(
+            latest
+                .record
+                .version
+                .saturating_sub(deployed.record.version),
+        ),
+        _ => None,
     };
+    let held = (!waiting_for.is_empty())
+        .then_some(project.latest.as_ref())
+        .flatten()
+        .map(|latest| {
+            let names: Vec<&str> = waiting_for.iter().map(|name| name.as_str()).collect();
+            format!(
+                "v{} waiting for {}",
+                latest.record.version,
+                names.join(", ")
+            )
+        });
+    let held = held.map(|held| {
+        html! {
+            div { span.held title="the latest release has not reached the environments this one's require_deployed_to names" { (held) } }
+        }
+    });
+    html! {
+        td class=(class_of(deployed.is_some(), behind)) data-label=(environment.as_str()) {
+            @match deployed {
+                Some(stored) => { (record_lines(stored, Some(behind), held, page)) }
+                None => { "never deployed" @if let Some(held) = held { (held) } }
+            }
+        }
+    }
+}
+
+/// A record's lines: its number (and how far behind, for a deploy), its age, commit and author,
+/// `note` (a release held at the gate), and its changelog folded.
+fn record_lines(
+    stored: &StoredRecord,
+    behind: Option<Option<u64>>,
+    note: Option<Markup>,
+    page: &Page<'_>,
+) -> Markup {
     let record = &stored.record;
     let lines: Vec<&str> = record.changelog.lines().take(CHANGELOG_LINES).collect();
     let more = record.changelog.lines().count().saturating_sub(lines.len());
     html! {
-        td class=(class) {
-            div {
-                span.version { "v" (record.version) }
-                @if let Some(behind) = behind {
-                    " "
-                    span.behind {
-                        @if behind == 0 { "latest" } @else { (behind) " behind" }
-                    }
-                }
-                @if record.rollback {
-                    " " span.rollback title="a rollback" { "rollback" }
-                }
-                @if let Some((_, contains)) = page.contains {
-                    @let answer = contains(stored).as_str();
-                    " " span class=(format!("contains-{answer}")) { (answer) }
+        div {
+            span.version { "v" (record.version) }
+            @if let Some(Some(behind)) = behind {
+                " "
+                span.behind {
+                    @if behind == 0 { "latest" } @else { (behind) " behind" }
                 }
             }
-            div.when { (age(&record.timestamp, page.now)) " ago · " code { (record.short_commit()) } }
-            div.who { (record.author_or_unknown()) @if let Some(action) = &record.action_type { " · " (action) } }
-            @if !lines.is_empty() {
-                details {
-                    summary { "changelog" }
-                    pre {
-                        @for line in &lines { (line) "\n" }
-                        @if more > 0 { "… " (more) " more" }
-                    }
+            @if record.rollback {
+                " " span.rollback title="a rollback" { "rollback" }
+            }
+            @if let Some((_, contains)) = page.contains {
+                @let answer = contains(stored).as_str();
+                " " span class=(format!("contains-{answer}")) { (answer) }
+            }
+        }
+        div.when { (age(&record.timestamp, page.now)) " ago · " code { (record.short_commit()) } }
+        div.who { (record.author_or_unknown()) @if let Some(action) = &record.action_type { " · " (action) } }
+        @if let Some(note) = note { (note) }
+        @if !lines.is_empty() {
+            details {
+                summary { "changelog" }
+                pre {
+                    @for line in &lines { (line) "\n" }
+                    @if more > 0 { "… " (more) " more" }
                 }
             }
         }

@@ -51,7 +51,9 @@ pub fn main() -> ExitCode {
 }
 
 /// Logs on stderr: catapult's own at info (debug with `--verbose`), without the level for
-/// info, coloured as `--color` says for stderr; the AWS SDK's at warnings only.
+/// info, coloured as `--color` says for stderr; the AWS SDK's at warnings only, and its credential
+/// providers' not even those unless `--verbose`: each provider of the chain that finds nothing
+/// warns with a dump of its error, and the one line `main` prints says it better.
 fn init_logging(verbose: bool, color: args::ColorChoice) {
     use tracing::Level;
     use tracing_subscriber::Layer;
@@ -59,6 +61,7 @@ fn init_logging(verbose: bool, color: args::ColorChoice) {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     let ours = if verbose { Level::DEBUG } else { Level::INFO };
+    let credential_providers = if verbose { Level::WARN } else { Level::ERROR };
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
     let ansi = match color {
         args::ColorChoice::Always => true,
@@ -88,6 +91,9 @@ fn init_logging(verbose: bool, color: args::ColorChoice) {
             Targets::new()
                 .with_target("catapult_core", ours)
                 .with_target("catapult", ours)
+                .with_target("aws_config::meta::credentials", credential_providers)
+                .with_target("aws_config::imds", credential_providers)
+                .with_target("aws_config::default_provider", credential_providers)
                 .with_default(Level::WARN),
         )
         .try_init();
@@ -118,7 +124,7 @@ fn run(cli: Cli) -> Result<()> {
         );
         return Ok(());
     }
-    let printer = output::Printer::new(global.json, global.color);
+    let printer = output::Printer::new(global.json, global.color)?;
     let start = global
         .repository
         .clone()
@@ -149,7 +155,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         credentials::apply(
             &mut connection,
-            profile,
+            profile.clone(),
             global.mfa_device.clone(),
             cache_dir.as_deref(),
         )
@@ -166,6 +172,8 @@ fn run(cli: Cli) -> Result<()> {
             root,
             cache_dir,
         };
-        commands::run(&context, &cli.command).await
+        commands::run(&context, &cli.command)
+            .await
+            .map_err(|failure| credentials::explain(failure, profile.as_deref()))
     })
 }

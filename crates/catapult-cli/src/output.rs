@@ -49,6 +49,8 @@ pub enum Style {
     Blue,
     /// Cyan: a release.
     Cyan,
+    /// Magenta: a release held at a gate.
+    Magenta,
 }
 
 impl Style {
@@ -62,6 +64,7 @@ impl Style {
             Style::Red => "31",
             Style::Blue => "34",
             Style::Cyan => "36",
+            Style::Magenta => "35",
         }
     }
 }
@@ -89,25 +92,30 @@ impl Cell {
 }
 
 impl Printer {
-    /// The printer the flags and the terminal ask for.
-    pub fn new(json_flag: bool, color: ColorChoice) -> Self {
+    /// The printer the flags, `CATAPULT_FORMAT` and the terminal ask for.
+    pub fn new(json_flag: bool, color: ColorChoice) -> Result<Self> {
         let terminal = std::io::stdout().is_terminal();
-        // CATAPULT_FORMAT (the older tool's) says `json` or `table` whatever stdout is.
         let format = std::env::var("CATAPULT_FORMAT").ok();
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
-        Printer {
-            json: json_flag
-                || match format.as_deref() {
-                    Some("json") => true,
-                    Some("table") => false,
-                    _ => !terminal,
-                },
+        let json = match format.as_deref().map(format_is_json) {
+            _ if json_flag => true,
+            Some(Some(json)) => json,
+            Some(None) => {
+                return Err(Failure::new(format!(
+                    "CATAPULT_FORMAT {:?} is not a format: json, or human, human_tabular or table for tables",
+                    clean(format.as_deref().unwrap_or_default())
+                )));
+            }
+            None => !terminal,
+        };
+        Ok(Printer {
+            json,
             color: match color {
                 ColorChoice::Always => true,
                 ColorChoice::Never => false,
                 ColorChoice::Auto => terminal && !no_color,
             },
-        }
+        })
     }
 
     /// Prints `view` as the printer's format asks: JSON, or the view's table.
@@ -211,6 +219,16 @@ impl Printer {
             })
             .collect();
         self.line(&lines.join("\n"))
+    }
+}
+
+/// Whether `CATAPULT_FORMAT` asks for JSON (`json`) or tables (the older tool's `human` and
+/// `human_tabular`, and `table`), whatever stdout is; `None` for a value that is neither.
+fn format_is_json(format: &str) -> Option<bool> {
+    match format {
+        "json" => Some(true),
+        "human" | "human_tabular" | "table" => Some(false),
+        _ => None,
     }
 }
 
@@ -401,6 +419,16 @@ mod tests {
         assert_eq!(age("2024-11-21T12:00:00Z", now), "2 years");
         assert_eq!(age("garbage", now), "?");
         assert_eq!(age("2026-11-22T12:00:00Z", now), "0 seconds");
+    }
+
+    #[test]
+    fn catapult_format_takes_the_older_tools_values() {
+        assert_eq!(format_is_json("json"), Some(true));
+        for tables in ["human", "human_tabular", "table"] {
+            assert_eq!(format_is_json(tables), Some(false), "{tables}");
+        }
+        assert_eq!(format_is_json("yaml"), None);
+        assert_eq!(format_is_json("JSON"), None);
     }
 
     #[test]

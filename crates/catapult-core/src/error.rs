@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use crate::git::GitError;
+use crate::registry::RegistryError;
 use crate::store::tally::Progress;
 use crate::store::{Location, StoreError};
 
@@ -129,6 +130,12 @@ pub enum Error {
     #[error(transparent)]
     Git(GitError),
 
+    /// Looking a release's image up in its registry failed: a reference that is not one, a tag
+    /// that does not exist, a registry that refuses or does not answer. The message names the
+    /// image reference.
+    #[error(transparent)]
+    Registry(RegistryError),
+
     /// The release a deploy asks for is not in the release history.
     #[error("there is no {wanted} in {location}")]
     ReleaseNotFound {
@@ -247,6 +254,12 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl From<StoreError> for Error {
     fn from(error: StoreError) -> Self {
         Error::Store(Box::new(error))
+    }
+}
+
+impl From<RegistryError> for Error {
+    fn from(error: RegistryError) -> Self {
+        Error::Registry(error)
     }
 }
 

@@ -12,7 +12,7 @@
 //! | [`ops`] | the operations both front-ends call: release, deploy, the board, the questions asked of a history |
 //! | [`log`] | the record log: walking a key's history, reading records, appending exactly once |
 //! | [`record`] | the record and the domain's types: names, where records live, the build that wrote one |
-//! | [`store`], [`git`] | the adapters: the S3 seam (the trait, its errors, the AWS SDK client, the test doubles) and the user's checkout |
+//! | [`store`], [`git`], [`registry`] | the adapters: the S3 seam (the trait, its errors, the AWS SDK client, the test doubles), the user's checkout, and a container registry's API (an image's digest by its tag) |
 //!
 //! [`error`] is the core's one error, which the layers from [`log`] up return.
 
@@ -22,6 +22,7 @@ pub mod git;
 pub mod log;
 pub mod ops;
 pub mod record;
+pub mod registry;
 pub mod store;
 
 pub use error::{Error, Result};

@@ -2,8 +2,9 @@
 //! ([`server`]), a bucket of each test's own so that tests run in parallel against one server
 //! ([`bucket`]), the one executable under each name it answers to ([`binary`]), the resource's
 //! steps run as Concourse runs them ([`resource`]), `catapult` run as a person runs it ([`cli`]),
-//! git repositories made commit by commit ([`git`]), and strict decoding of what each prints.
-//! A test that needs the server fails, never skips, when it is not there.
+//! git repositories made commit by commit ([`git`]), the container registries and images pushed
+//! into them ([`registry`]), and strict decoding of what each prints. A test that needs a server
+//! fails, never skips, when it is not there.
 
 #![allow(missing_docs)]
 
@@ -11,6 +12,7 @@ pub mod binary;
 pub mod bucket;
 pub mod cli;
 pub mod git;
+pub mod registry;
 pub mod resource;
 pub mod server;
 

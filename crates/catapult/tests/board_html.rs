@@ -1,8 +1,10 @@
 //! `catapult status --html` opened in a real headless browser (Debian's `chromium`, which
 //! `ci/test` installs; the test fails when it is missing): the rendered grid's text is checked
-//! through `--dump-dom`, a screenshot is saved as an artifact (`target/artifacts/board.png`),
-//! and every request the browser makes goes to a proxy that records them: none may be the
-//! page's (Chromium's calls to its own services aside).
+//! through `--dump-dom` (environments in promotion order, a release held at a gate, the legend),
+//! screenshots are saved as artifacts, wide and narrow (`target/artifacts/board.png` at 1400 px,
+//! `board-narrow.png` at 420 px, where each application becomes a card), and every request the
+//! browser makes goes to a proxy that records them: none may be the page's (Chromium's calls to
+//! its own services aside).
 
 use catapult_test::cli as common;
 
@@ -37,6 +39,17 @@ fn chromium() -> PathBuf {
 
 /// Runs headless chromium on `page` with `extra` flags, every request through `proxy`.
 fn browse(page: &Path, proxy: u16, profile: &Path, extra: &[&str]) -> std::process::Output {
+    browse_at(page, proxy, profile, (1400, 640), extra)
+}
+
+/// The same, in a window of `size` (width, height).
+fn browse_at(
+    page: &Path,
+    proxy: u16,
+    profile: &Path,
+    size: (u32, u32),
+    extra: &[&str],
+) -> std::process::Output {
     Command::new(chromium())
         .args([
             "--headless",
@@ -48,8 +61,8 @@ fn browse(page: &Path, proxy: u16, profile: &Path, extra: &[&str]) -> std::proce
             "--disable-sync",
             "--disable-dev-shm-usage",
             "--hide-scrollbars",
-            "--window-size=1280,640",
         ])
+        .arg(format!("--window-size={},{}", size.0, size.1))
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg(format!("--proxy-server=http://127.0.0.1:{proxy}"))
         .arg("--proxy-bypass-list=<-loopback>")
@@ -63,8 +76,9 @@ fn browse(page: &Path, proxy: u16, profile: &Path, extra: &[&str]) -> std::proce
 fn the_board_page_renders_offline_in_a_browser() {
     let releases = Bucket::named("rel");
     let production = Bucket::named("prod");
+    // Production written first: its gate puts staging before it on the board.
     let workspace = Workspace::new(&format!(
-        "[release]\ns3_bucket = \"{}\"\n[deploy.staging]\n[deploy.production]\ns3_bucket = \"{}\"\n",
+        "[release]\ns3_bucket = \"{}\"\n[deploy.production]\ns3_bucket = \"{}\"\nrequire_deployed_to = [\"staging\"]\n[deploy.staging]\n",
         releases.name, production.name
     ));
     for version in 1..=7 {
@@ -134,6 +148,12 @@ fn the_board_page_renders_offline_in_a_browser() {
         "mailer v1",
         "never deployed",
         "dev@example.com",
+        // billing 7 has reached neither staging nor production; mailer 1 nowhere.
+        "dev@example.com · automated v7 waiting for staging changelog",
+        "never deployed v1 waiting for staging",
+        // A legend entry for every colour.
+        "latest release runs the latest release 1–2 releases behind 3–5 behind 6 or more behind never deployed vN waiting for …: held at this environment's gate",
+        "rollback",
     ] {
         assert!(
             text.contains(expected),
@@ -165,6 +185,26 @@ fn the_board_page_renders_offline_in_a_browser() {
     let png = std::fs::read(&screenshot).expect("the screenshot is written");
     assert!(png.starts_with(b"\x89PNG"), "a PNG");
     assert!(png.len() > 10_000, "the screenshot shows something");
+    assert_eq!(png_width(&png), 1400);
+
+    // On a phone's width, the same page as cards (looked at by a person: the README's figure
+    // and this artifact).
+    let narrow = artifacts.join("board-narrow.png");
+    let _ = std::fs::remove_file(&narrow);
+    let shot = browse_at(
+        &page,
+        port,
+        profile.path(),
+        (420, 1600),
+        &[&format!("--screenshot={}", narrow.display())],
+    );
+    assert!(
+        shot.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shot.stderr)
+    );
+    let png = std::fs::read(&narrow).expect("the narrow screenshot is written");
+    assert_eq!(png_width(&png), 420);
 
     // Chromium calls its own services (time, updates, accounts) whatever the page; any other
     // request is the page's.
@@ -192,6 +232,12 @@ fn is_the_browsers_own(request: &str) -> bool {
     ["google.com", "googleapis.com", "gstatic.com", "gvt1.com"]
         .iter()
         .any(|own| host == *own || host.ends_with(&format!(".{own}")))
+}
+
+/// A PNG's width, from its IHDR chunk.
+fn png_width(png: &[u8]) -> u32 {
+    assert!(png.len() > 24 && png.starts_with(b"\x89PNG"), "a PNG");
+    u32::from_be_bytes([png[16], png[17], png[18], png[19]])
 }
 
 /// The text of an HTML document, tags removed.

@@ -479,3 +479,102 @@ fn a_cache_that_cannot_be_written_is_a_warning_not_an_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn without_credentials_one_line_says_how_to_give_them() {
+    let releases = Bucket::named("rel");
+    let workspace = Workspace::new(&format!("[release]\ns3_bucket = \"{}\"\n", releases.name));
+    // No keys, no profile, no instance metadata: the default chain finds nothing.
+    let output = workspace
+        .command(&["status"])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .output()
+        .unwrap();
+    let error = failure(&output);
+    assert!(
+        error.starts_with("error: no AWS credentials found:"),
+        "{error}"
+    );
+    for hint in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "--profile",
+        "AWS_PROFILE",
+        "SSO",
+    ] {
+        assert!(error.contains(hint), "{hint} in {error}");
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "nothing but the error line:\n{stderr}"
+    );
+    assert!(
+        !stderr.contains("ProviderError") && !stderr.contains("dispatch failure"),
+        "{stderr}"
+    );
+
+    // A profile the SDK cannot use (SSO): one line naming it, and what to do instead.
+    let aws = workspace.home().join(".aws");
+    std::fs::create_dir_all(&aws).unwrap();
+    std::fs::write(
+        aws.join("config"),
+        "[profile corp]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = Dev\n\
+         [sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n",
+    )
+    .unwrap();
+    let output = workspace
+        .command(&["status", "--profile", "corp"])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .output()
+        .unwrap();
+    let error = failure(&output);
+    assert!(
+        error.contains("profile \"corp\" uses AWS SSO")
+            && error.contains("aws configure export-credentials --profile corp"),
+        "{error}"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "nothing but the error line:\n{stderr}"
+    );
+}
+
+#[test]
+fn a_deploy_to_an_environment_nobody_declared_is_refused() {
+    let releases = Bucket::named("rel");
+    let mut workspace = Workspace::new(&format!(
+        "[release]\ns3_bucket = \"{}\"\n[deploy.staging]\n[deploy.production]\nrequire_deployed_to = [\"staging\"]\n",
+        releases.name
+    ));
+    workspace.commit("One");
+    let _: RecordOut = success(&workspace.catapult(&["release", "api"]));
+    // A typo would have started a new environment, skipping production's gate.
+    for args in [
+        vec!["deploy", "api", "prod", "--yes"],
+        vec!["deploy.start", "api", "prod", "--dry"],
+    ] {
+        let error = failure(&workspace.catapult(&args));
+        assert!(
+            error.contains("environment \"prod\" is not declared in ")
+                && error.contains("(its environments: staging, production)")
+                && error.contains("Did you mean \"production\"?")
+                && error.contains("--new-environment"),
+            "{error}"
+        );
+    }
+    let error = failure(&workspace.catapult(&["deploy", "api", "qa"]));
+    assert!(!error.contains("Did you mean"), "{error}");
+    assert_eq!(releases.version_count("deploys/prod/api"), 0);
+    assert_eq!(releases.version_count("deploys/qa/api"), 0);
+    // On purpose, it is deployed there.
+    let deployed: RecordOut =
+        success(&workspace.catapult(&["deploy", "api", "qa", "--new-environment"]));
+    assert_eq!(deployed.environment.as_deref(), Some("qa"));
+    assert_eq!(releases.version_count("deploys/qa/api"), 1);
+}

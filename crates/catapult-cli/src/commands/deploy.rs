@@ -1,6 +1,7 @@
 //! `catapult deploy` (`deploy.start`): deploy a release (the latest by default) to an
 //! environment, with the same rules as the resource's `put`: the rollback rule and the gate of
-//! the environment's configuration.
+//! the environment's configuration; and, when the configuration declares its environments, only
+//! to one of them, unless `--new-environment` says it is meant.
 
 use catapult_core::ops::MANUAL;
 use catapult_core::ops::deploy::{DeployPlan, ReleaseChoice, deploy as deploy_release};
@@ -14,6 +15,21 @@ use crate::error::{Failure, Result};
 pub async fn deploy<S: RecordStore>(context: &Context<S>, args: &DeployArgs) -> Result<()> {
     let app = context.app(&args.name)?;
     let name = environment_name("ENV", &args.environment)?;
+    if !args.new_environment {
+        context.layout().check_declared(&name).map_err(|undeclared| {
+            let declared: Vec<&str> = undeclared.declared.iter().map(|env| env.as_str()).collect();
+            let guess = undeclared
+                .closest
+                .map(|closest| format!(" Did you mean {:?}?", closest.as_str()))
+                .unwrap_or_default();
+            Failure::new(format!(
+                "environment {:?} is not declared in {} (its environments: {}), so nothing was deployed.{guess} To deploy to a new environment on purpose, add --new-environment",
+                undeclared.name.as_str(),
+                context.config.source,
+                declared.join(", "),
+            ))
+        })?;
+    }
     let environment = context
         .layout()
         .environment(&app, &name)

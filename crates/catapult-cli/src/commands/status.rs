@@ -43,12 +43,7 @@ pub async fn status<S: RecordStore>(context: &Context<S>, args: &StatusArgs) -> 
     let mut cache = FileCache::open(context.cache_dir.as_deref(), &context.store_name);
     let keep = |name: &str| only.as_ref().is_none_or(|only| only.is_match(name));
     let started = std::time::Instant::now();
-    let board::Board {
-        projects,
-        environments,
-        cost,
-        ..
-    } = context
+    let board = context
         .deadline(
             "reading the board",
             board::read_board(
@@ -62,6 +57,7 @@ pub async fn status<S: RecordStore>(context: &Context<S>, args: &StatusArgs) -> 
         )
         .await?;
     cache.save();
+    let cost = board.cost;
     tracing::debug!(
         listings = cost.listings,
         cached = cost.cached,
@@ -75,7 +71,6 @@ pub async fn status<S: RecordStore>(context: &Context<S>, args: &StatusArgs) -> 
     };
     if let Some(path) = &args.html {
         let page = html::Page {
-            environments: &environments,
             source: &format!("s3://{}", layout.releases_bucket),
             now: Timestamp::now(),
             contains: args
@@ -83,19 +78,19 @@ pub async fn status<S: RecordStore>(context: &Context<S>, args: &StatusArgs) -> 
                 .as_deref()
                 .map(|revision| (revision, &contains as html::ContainsFn<'_>)),
         };
-        let text = html::render(&projects, &page);
+        let text = html::render(&board, &page);
         std::fs::write(path, text)
             .map_err(|err| Failure::new(format!("cannot write {}: {err}", path.display())))?;
+        let count = board.projects.len();
         note(&format!(
-            "wrote the board of {} application{} to {}",
-            projects.len(),
-            if projects.len() == 1 { "" } else { "s" },
+            "wrote the board of {count} application{} to {}",
+            if count == 1 { "" } else { "s" },
             path.display()
         ));
         return Ok(());
     }
     context.printer.show(&StatusView {
-        projects: &projects,
+        board: &board,
         contains: wanted
             .is_some()
             .then_some(&contains as &dyn Fn(&StoredRecord) -> Contains),
@@ -105,7 +100,7 @@ pub async fn status<S: RecordStore>(context: &Context<S>, args: &StatusArgs) -> 
 
 /// The board as rows: one per application's release and per environment.
 struct StatusView<'a> {
-    projects: &'a [Project],
+    board: &'a board::Board,
     /// With `--contains`: each record's answer.
     contains: Option<&'a dyn Fn(&StoredRecord) -> Contains>,
     bucket: &'a str,
@@ -113,7 +108,41 @@ struct StatusView<'a> {
 
 impl StatusView<'_> {
     fn rows(&self) -> impl Iterator<Item = Row<'_>> {
-        self.projects.iter().flat_map(Project::rows)
+        self.board.projects.iter().flat_map(Project::rows)
+    }
+
+    /// Each row with what its environment waits for: a note for the table, `release 7 waiting
+    /// for staging`, on a deploy row whose environment the latest release is held from.
+    fn rows_with_notes(&self) -> Vec<(Row<'_>, Option<String>)> {
+        let board = self.board;
+        let mut noted = Vec::new();
+        for project in &board.projects {
+            for row in project.rows() {
+                let column = row.environment.and_then(|environment| {
+                    board
+                        .environments
+                        .iter()
+                        .position(|column| column == environment)
+                });
+                let waiting = column
+                    .map(|column| board.waiting_for(project, column))
+                    .unwrap_or_default();
+                let note = project
+                    .latest
+                    .as_ref()
+                    .filter(|_| !waiting.is_empty())
+                    .map(|latest| {
+                        let names: Vec<&str> = waiting.iter().map(|name| name.as_str()).collect();
+                        format!(
+                            "release {} waiting for {}",
+                            latest.record.version,
+                            names.join(", ")
+                        )
+                    });
+                noted.push((row, note));
+            }
+        }
+        noted
     }
 }
 
@@ -160,8 +189,17 @@ impl View for StatusView<'_> {
         if self.contains.is_some() {
             header.push("CONTAINS");
         }
+        let noted = self.rows_with_notes();
+        // A held deploy's note has a column of its own; a never-deployed row says it after
+        // "never deployed".
+        let note_column = noted
+            .iter()
+            .any(|(row, note)| note.is_some() && row.record.is_some());
+        if note_column {
+            header.push("NOTE");
+        }
         let mut rows = Vec::new();
-        for row in self.rows() {
+        for (row, note) in noted {
             let (name_style, environment) = match row.kind {
                 RowKind::Release => (Style::Cyan, Cell::new("(release)", Style::Cyan)),
                 RowKind::Deploy => (
@@ -197,8 +235,17 @@ impl View for StatusView<'_> {
                     }
                 }
                 None => {
-                    cells.push(Cell::new("never deployed", Style::Dim));
+                    let text = match note {
+                        Some(note) => format!("never deployed ({note})"),
+                        None => "never deployed".to_owned(),
+                    };
+                    cells.push(Cell::new(text, Style::Dim));
+                    rows.push(cells);
+                    continue;
                 }
+            }
+            if note_column {
+                cells.push(Cell::new(note.unwrap_or_default(), Style::Magenta));
             }
             rows.push(cells);
         }

@@ -57,6 +57,10 @@ pub struct Project {
     pub latest: Option<StoredRecord>,
     /// Per environment, in the board's order, the deploy it runs now.
     pub deploys: Vec<(EnvironmentName, Option<StoredRecord>)>,
+    /// What the environments the board's gates name, but that are not among its columns, run
+    /// now: read to tell a release held at a gate (`status --env production` still knows
+    /// whether staging has the latest release), never shown.
+    pub gate_deploys: Vec<(EnvironmentName, Option<StoredRecord>)>,
 }
 
 /// Whether a row is an application's latest release or one environment's current deploy.
@@ -145,14 +149,14 @@ pub struct BoardCost {
     pub versioning_checks: usize,
 }
 
-/// The environments of the board when none is asked for: the layout's, in order, then any other
-/// that has deploys at the default layout in the release bucket (`deploys/<env>/<name>`).
+/// The environments of the board when none is asked for: the layout's, in promotion order
+/// ([`Layout::promotion_order`]), then any other that has deploys at the default layout in the
+/// release bucket (`deploys/<env>/<name>`), in the order pipelines usually promote through
+/// ([`usual_stage`]), by name within a stage.
 pub fn environments_in(layout: &Layout, release_keys: &[ListedKey]) -> Vec<EnvironmentName> {
-    let mut environments: Vec<EnvironmentName> = layout
-        .environments
-        .iter()
-        .map(|environment| environment.name.clone())
-        .collect();
+    let mut environments: Vec<EnvironmentName> =
+        layout.promotion_order().into_iter().cloned().collect();
+    let declared = environments.len();
     for listed in release_keys {
         let Some(rest) = listed.key.strip_prefix(DEFAULT_DEPLOY_PREFIX) else {
             continue;
@@ -168,7 +172,69 @@ pub fn environments_in(layout: &Layout, release_keys: &[ListedKey]) -> Vec<Envir
             }
         }
     }
+    environments[declared..]
+        .sort_by(|a, b| (usual_stage(a), a.as_str()).cmp(&(usual_stage(b), b.as_str())));
     environments
+}
+
+/// Where an environment nobody declared usually stands in a promotion, from the words of its
+/// name (`dev`, `test`, `qa`, `staging`, `production`, and their usual spellings; the first
+/// word that is one of them counts: `production-eu` is a production): 0 for development to 4
+/// for production, 5 for a name that says nothing of it.
+pub fn usual_stage(environment: &str) -> u8 {
+    const STAGES: [&[&str]; 5] = [
+        &["dev", "develop", "development", "sandbox", "local"],
+        &["test", "testing", "ci", "int", "integration"],
+        &["qa", "uat", "acceptance"],
+        &["stage", "staging", "stg", "preprod", "preproduction", "pre"],
+        &["prod", "production", "prd", "live"],
+    ];
+    environment
+        .to_ascii_lowercase()
+        .split(['-', '_', '.', '/'])
+        .find_map(|word| {
+            STAGES
+                .iter()
+                .position(|stage| stage.contains(&word))
+                .map(|stage| stage as u8)
+        })
+        .unwrap_or(STAGES.len() as u8)
+}
+
+/// The environments a release is waiting for before it can be deployed to `environment`: those
+/// of `gate` (its `require_deployed_to`) that do not run the project's latest release (nor a
+/// later one), when `environment` does not run it yet; empty when it is not held. As far as the
+/// board can tell: it knows what each environment runs now (not whether an environment ran the
+/// release before a rollback), and a gate environment it has not read is not counted.
+pub fn waiting_for<'a>(
+    project: &Project,
+    environment: &EnvironmentName,
+    gate: &'a [EnvironmentName],
+) -> Vec<&'a EnvironmentName> {
+    let Some(latest) = project.latest.as_ref().map(|stored| stored.record.version) else {
+        return Vec::new();
+    };
+    let runs = |name: &EnvironmentName| {
+        project
+            .deploys
+            .iter()
+            .chain(&project.gate_deploys)
+            .find(|(column, _)| column == name)
+            .map(|(_, deployed)| deployed.as_ref().map(|stored| stored.record.version))
+    };
+    if runs(environment)
+        .flatten()
+        .is_some_and(|version| version >= latest)
+    {
+        return Vec::new();
+    }
+    gate.iter()
+        .filter(|gate| match runs(gate) {
+            // Not read: nothing to tell.
+            None => false,
+            Some(version) => version.is_none_or(|version| version < latest),
+        })
+        .collect()
 }
 
 /// The board as read: its applications, its environments (columns), and what it cost.
@@ -178,6 +244,9 @@ pub struct Board {
     pub projects: Vec<Project>,
     /// The environments, in column order.
     pub environments: Vec<EnvironmentName>,
+    /// Each column's promotion gate (its `require_deployed_to`), in column order; empty for an
+    /// environment the layout does not declare.
+    pub gates: Vec<Vec<EnvironmentName>>,
     /// What reading it cost.
     pub cost: BoardCost,
     /// The ETag of each key the listings named, by bucket and key: what a history read asks
@@ -192,6 +261,17 @@ impl Board {
         self.listed
             .get(&(at.bucket.clone(), at.key.to_string()))
             .map(String::as_str)
+    }
+}
+
+impl Board {
+    /// The environments `project`'s latest release waits for before it can be deployed to the
+    /// environment of column `column` (see [`waiting_for`]).
+    pub fn waiting_for(&self, project: &Project, column: usize) -> Vec<&EnvironmentName> {
+        match (self.environments.get(column), self.gates.get(column)) {
+            (Some(environment), Some(gate)) => waiting_for(project, environment, gate),
+            _ => Vec::new(),
+        }
     }
 }
 
@@ -248,6 +328,28 @@ pub async fn read_board<S: RecordStore>(
         .into_iter()
         .filter(|name| keep(name))
         .collect();
+    let gates: Vec<Vec<EnvironmentName>> = environments
+        .iter()
+        .map(|environment| {
+            layout
+                .environment_layout(environment)
+                .map(|declared| {
+                    declared
+                        .require_deployed_to
+                        .iter()
+                        .map(|gate| gate.environment.clone())
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+        .collect();
+    // The columns, then the gates' environments that are not columns (read, not shown).
+    let mut read_environments = environments.clone();
+    for gate in gates.iter().flatten() {
+        if !read_environments.contains(gate) {
+            read_environments.push(gate.clone());
+        }
+    }
 
     // Where each record of the board lives, in board order.
     let mut wanted: Vec<(usize, Option<usize>, Location)> = Vec::new();
@@ -255,7 +357,7 @@ pub async fn read_board<S: RecordStore>(
         let app = layout.app(name);
         wanted.push((index, None, app.releases.clone()));
         if !releases_only {
-            for (env_index, environment) in environments.iter().enumerate() {
+            for (env_index, environment) in read_environments.iter().enumerate() {
                 // A name too long to make a key of has no deploys to read.
                 if let Ok(place) = layout.place(&app, environment) {
                     wanted.push((index, Some(env_index), place.deploys));
@@ -297,28 +399,31 @@ pub async fn read_board<S: RecordStore>(
         }
     }
 
+    let columns = environments.len();
     let projects: Vec<Project> = names
         .into_iter()
         .enumerate()
-        .map(|(index, name)| Project {
-            latest: found.remove(&(index, None)),
-            deploys: if releases_only {
-                Vec::new()
-            } else {
-                environments
-                    .iter()
-                    .enumerate()
-                    .map(|(env_index, environment)| {
-                        (environment.clone(), found.remove(&(index, Some(env_index))))
-                    })
-                    .collect()
-            },
-            name,
+        .map(|(index, name)| {
+            let mut deploys: Vec<(EnvironmentName, Option<StoredRecord>)> = read_environments
+                .iter()
+                .enumerate()
+                .map(|(env_index, environment)| {
+                    (environment.clone(), found.remove(&(index, Some(env_index))))
+                })
+                .collect();
+            let gate_deploys = deploys.split_off(columns.min(deploys.len()));
+            Project {
+                latest: found.remove(&(index, None)),
+                deploys,
+                gate_deploys,
+                name,
+            }
         })
         .collect();
     Ok(Board {
         projects,
         environments,
+        gates,
         cost,
         listed: etags,
     })
@@ -364,6 +469,7 @@ mod tests {
     use super::*;
     use crate::record::EnvironmentLayout;
     use crate::record::fixtures::{at, bucket, env};
+    use crate::record::layout::GateSpec;
     use crate::store::Operation;
     use crate::store::Versioning;
     use crate::store::faults::FaultyStore;
@@ -563,6 +669,127 @@ mod tests {
         assert_eq!(read(&mut cache).await, 3);
         store.inner().put_unconditionally(&api, b"");
         assert_eq!(read(&mut cache).await, 3);
+    }
+
+    fn stored(version: u64) -> StoredRecord {
+        StoredRecord {
+            version_id: format!("v{version}"),
+            last_modified: None,
+            record: Record::parse(&body(version), None).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_release_held_at_a_gate_is_waiting_for_the_gates_environments() {
+        let project = |staging: Option<u64>, production: Option<u64>| Project {
+            name: crate::record::fixtures::name("api"),
+            latest: Some(stored(7)),
+            deploys: vec![
+                (env("staging"), staging.map(stored)),
+                (env("production"), production.map(stored)),
+            ],
+            gate_deploys: vec![],
+        };
+        let gate = [env("staging")];
+        // Staging runs 6, production 5: 7 waits for staging before production.
+        let held = project(Some(6), Some(5));
+        assert_eq!(
+            waiting_for(&held, &env("production"), &gate),
+            [&env("staging")]
+        );
+        // Never deployed to staging: waiting too.
+        assert_eq!(
+            waiting_for(&project(None, None), &env("production"), &gate),
+            [&env("staging")]
+        );
+        // Staging runs 7: ready to promote, not held; production runs 7: nothing to wait for.
+        assert!(waiting_for(&project(Some(7), Some(5)), &env("production"), &gate).is_empty());
+        assert!(waiting_for(&project(Some(6), Some(7)), &env("production"), &gate).is_empty());
+        // No gate, or a gate environment that is not a column of the board: nothing to tell.
+        assert!(waiting_for(&held, &env("production"), &[]).is_empty());
+        assert!(waiting_for(&held, &env("production"), &[env("qa")]).is_empty());
+        // The gate's environment read but not a column (`status --env production`).
+        let mut production_only = held.clone();
+        production_only.gate_deploys = production_only.deploys.drain(..1).collect();
+        assert_eq!(
+            waiting_for(&production_only, &env("production"), &gate),
+            [&env("staging")]
+        );
+        // No release at all: nothing waits.
+        let mut empty = held.clone();
+        empty.latest = None;
+        assert!(waiting_for(&empty, &env("production"), &gate).is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_board_of_one_environment_still_reads_its_gate() {
+        let memory = MemoryStore::default();
+        memory.create_bucket("releases", Versioning::Enabled);
+        memory.create_bucket("prod", Versioning::Enabled);
+        for version in 1..=3 {
+            memory.put_unconditionally(&at("releases", "api"), &body(version));
+        }
+        memory.put_unconditionally(&at("releases", "deploys/staging/api"), &body(2));
+        memory.put_unconditionally(&at("prod", "api"), &body(1));
+        let mut layout = layout();
+        layout.environments[1].require_deployed_to = vec![GateSpec {
+            environment: env("staging"),
+            soak: None,
+        }];
+        let only = [env("production")];
+        let board = read_board(&memory, &layout, Some(&only), false, |_| true, &mut NoCache)
+            .await
+            .unwrap();
+        assert_eq!(board.environments, only);
+        let api = &board.projects[0];
+        assert_eq!(api.deploys.len(), 1);
+        assert_eq!(api.gate_deploys[0].0, env("staging"));
+        assert_eq!(board.waiting_for(api, 0), [&env("staging")]);
+        assert_eq!(board.cost.read, 3);
+        // Releases alone: no deploy is read.
+        let board = read_board(&memory, &layout, Some(&only), true, |_| true, &mut NoCache)
+            .await
+            .unwrap();
+        assert!(board.projects[0].deploys.is_empty() && board.projects[0].gate_deploys.is_empty());
+        assert_eq!(board.cost.read, 1);
+    }
+
+    #[test]
+    fn environments_nobody_declared_follow_the_usual_stages() {
+        let listed = |key: &str| ListedKey {
+            key: key.into(),
+            etag: "e".into(),
+        };
+        let keys = [
+            listed("deploys/production/api"),
+            listed("deploys/eu-west/api"),
+            listed("deploys/staging/api"),
+            listed("deploys/dev/api"),
+            listed("deploys/prod-eu/api"),
+            listed("deploys/qa/api"),
+        ];
+        let open = Layout {
+            releases_bucket: bucket("releases"),
+            environments: vec![],
+        };
+        assert_eq!(
+            environments_in(&open, &keys),
+            ["dev", "qa", "staging", "prod-eu", "production", "eu-west"]
+        );
+        assert_eq!(usual_stage("Production_EU"), 4);
+        assert_eq!(usual_stage("blue"), 5);
+    }
+
+    #[test]
+    fn declared_environments_come_in_promotion_order() {
+        let mut layout = layout();
+        // The file says production first; its gate puts staging before it.
+        layout.environments.reverse();
+        layout.environments[0].require_deployed_to = vec![GateSpec {
+            environment: env("staging"),
+            soak: None,
+        }];
+        assert_eq!(environments_in(&layout, &[]), ["staging", "production"]);
     }
 
     #[test]

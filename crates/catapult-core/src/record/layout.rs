@@ -311,6 +311,145 @@ impl EnvironmentLayout {
     }
 }
 
+/// A deploy asked for an environment the layout does not declare: a typo (`prod` for
+/// `production`) that would otherwise start a new environment beside the real one, and skip its
+/// gate. Its text names the declared environments and the closest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UndeclaredEnvironment {
+    /// The environment asked for.
+    pub name: EnvironmentName,
+    /// The declared environments, in the layout's order.
+    pub declared: Vec<EnvironmentName>,
+    /// The declared environment closest to the name, if one is close enough to be meant.
+    pub closest: Option<EnvironmentName>,
+}
+
+impl std::fmt::Display for UndeclaredEnvironment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let declared: Vec<&str> = self.declared.iter().map(|env| env.as_str()).collect();
+        write!(
+            f,
+            "environment {:?} is not declared (the environments are {})",
+            self.name.as_str(),
+            declared.join(", ")
+        )?;
+        if let Some(closest) = &self.closest {
+            write!(f, "; did you mean {:?}?", closest.as_str())?;
+        }
+        Ok(())
+    }
+}
+
+impl Layout {
+    /// The declared environments in promotion order: each after the environments its
+    /// `require_deployed_to` names (a topological order of the gates), the file's order
+    /// otherwise and between environments the gates do not order. Environments in a cycle of
+    /// gates (which no release can pass) come last, in the file's order.
+    pub fn promotion_order(&self) -> Vec<&EnvironmentName> {
+        let count = self.environments.len();
+        let index_of = |name: &EnvironmentName| {
+            self.environments
+                .iter()
+                .position(|environment| environment.name == *name)
+        };
+        // For each environment, the declared environments it waits for.
+        let waits_for: Vec<Vec<usize>> = self
+            .environments
+            .iter()
+            .map(|environment| {
+                environment
+                    .require_deployed_to
+                    .iter()
+                    .filter_map(|gate| index_of(&gate.environment))
+                    .collect()
+            })
+            .collect();
+        let mut placed = vec![false; count];
+        let mut order = Vec::with_capacity(count);
+        // Each step places the first environment (in the file's order) whose gates are placed.
+        while let Some(next) = (0..count)
+            .find(|&index| !placed[index] && waits_for[index].iter().all(|&gate| placed[gate]))
+        {
+            placed[next] = true;
+            order.push(&self.environments[next].name);
+        }
+        order.extend(
+            (0..count)
+                .filter(|&index| !placed[index])
+                .map(|index| &self.environments[index].name),
+        );
+        order
+    }
+
+    /// Whether a deploy to `environment` is to one the layout declares: always when it
+    /// declares none (every environment then lives at the default layout).
+    pub fn check_declared(
+        &self,
+        environment: &EnvironmentName,
+    ) -> Result<(), UndeclaredEnvironment> {
+        if self.environments.is_empty() || self.environment_layout(environment).is_some() {
+            return Ok(());
+        }
+        let declared: Vec<EnvironmentName> = self
+            .environments
+            .iter()
+            .map(|env| env.name.clone())
+            .collect();
+        Err(UndeclaredEnvironment {
+            closest: closest(environment, &declared).cloned(),
+            name: environment.clone(),
+            declared,
+        })
+    }
+}
+
+/// The candidate `name` most likely means, if any, among those within half the longer name's
+/// length of edits of it (letters compared without case) or that `name` abbreviates (`prod`,
+/// `prd` of `production`; `stg` of `staging`): one that `name` begins first, then the fewest
+/// edits away, then the first in order.
+pub fn closest<'a>(name: &str, candidates: &'a [EnvironmentName]) -> Option<&'a EnvironmentName> {
+    let name = name.to_lowercase();
+    candidates
+        .iter()
+        .filter_map(|candidate| {
+            let candidate_text = candidate.to_lowercase();
+            let distance = edit_distance(&name, &candidate_text);
+            let longer = name.chars().count().max(candidate_text.chars().count());
+            let close = distance * 2 <= longer || is_abbreviation(&name, &candidate_text);
+            let begins = candidate_text.starts_with(&name);
+            close.then_some(((!begins, distance), candidate))
+        })
+        .min_by_key(|(rank, _)| *rank)
+        .map(|(_, candidate)| candidate)
+}
+
+/// The Levenshtein distance of `a` and `b`: the fewest insertions, deletions and substitutions of
+/// characters that make one the other.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, a_char) in a.chars().enumerate() {
+        let mut current = Vec::with_capacity(b.len() + 1);
+        current.push(i + 1);
+        for (j, b_char) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(a_char != *b_char);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+/// Whether `short` abbreviates `long`: shorter, the same first letter, and its letters found in
+/// `long` in order.
+fn is_abbreviation(short: &str, long: &str) -> bool {
+    let mut long_chars = long.chars();
+    short.chars().count() < long.chars().count()
+        && short.chars().next().is_some()
+        && short.chars().next() == long.chars().next()
+        && short.chars().all(|c| long_chars.any(|l| l == c))
+}
+
 /// Whether `key` is what `template` makes of some non-empty name.
 fn template_matches(template: &str, key: &str) -> bool {
     match template.split_once(NAME_PLACEHOLDER) {
@@ -433,6 +572,128 @@ mod tests {
                 .deploys,
             at("releases", "qa/app")
         );
+    }
+
+    fn gated(environments: &[(&str, &[&str])]) -> Layout {
+        Layout {
+            releases_bucket: bucket("releases"),
+            environments: environments
+                .iter()
+                .map(|(name, gates)| EnvironmentLayout {
+                    name: env(name),
+                    deploy_bucket: None,
+                    deploy_key: None,
+                    require_deployed_to: gates
+                        .iter()
+                        .map(|gate| GateSpec {
+                            environment: env(gate),
+                            soak: None,
+                        })
+                        .collect(),
+                    require_approval: false,
+                    freeze: vec![],
+                })
+                .collect(),
+        }
+    }
+
+    fn names(order: Vec<&EnvironmentName>) -> Vec<&str> {
+        order.into_iter().map(|name| name.as_str()).collect()
+    }
+
+    #[test]
+    fn environments_read_in_promotion_order() {
+        // Written production first: the gate puts staging before it.
+        let layout = gated(&[("production", &["staging"]), ("staging", &[])]);
+        assert_eq!(names(layout.promotion_order()), ["staging", "production"]);
+        // A chain, written backwards, and an environment no gate orders keeps its place.
+        let layout = gated(&[
+            ("production", &["staging"]),
+            ("sandbox", &[]),
+            ("staging", &["qa"]),
+            ("qa", &[]),
+        ]);
+        assert_eq!(
+            names(layout.promotion_order()),
+            ["sandbox", "qa", "staging", "production"]
+        );
+        // Two gates; the file's order between environments the gates leave unordered.
+        let layout = gated(&[
+            ("production", &["staging-eu", "staging-us"]),
+            ("staging-us", &[]),
+            ("staging-eu", &[]),
+        ]);
+        assert_eq!(
+            names(layout.promotion_order()),
+            ["staging-us", "staging-eu", "production"]
+        );
+        // No gates: the file's order. A cycle: last, in the file's order.
+        let layout = gated(&[("b", &[]), ("a", &[])]);
+        assert_eq!(names(layout.promotion_order()), ["b", "a"]);
+        let layout = gated(&[("x", &["y"]), ("dev", &[]), ("y", &["x"])]);
+        assert_eq!(names(layout.promotion_order()), ["dev", "x", "y"]);
+    }
+
+    #[test]
+    fn a_deploy_to_an_undeclared_environment_names_the_declared_and_the_closest() {
+        let layout = layout();
+        assert_eq!(layout.check_declared(&env("production")), Ok(()));
+        let refused = layout.check_declared(&env("prod")).unwrap_err();
+        assert_eq!(
+            refused.declared,
+            [env("staging"), env("production"), env("qa")]
+        );
+        assert_eq!(refused.closest, Some(env("production")));
+        assert_eq!(
+            refused.to_string(),
+            "environment \"prod\" is not declared (the environments are staging, production, qa); did you mean \"production\"?"
+        );
+        let refused = layout.check_declared(&env("uat")).unwrap_err();
+        assert_eq!(refused.closest, None);
+        assert!(!refused.to_string().contains("did you mean"), "{refused}");
+        // A layout that declares no environment takes any (each at the default layout).
+        let open = Layout {
+            releases_bucket: bucket("releases"),
+            environments: vec![],
+        };
+        assert_eq!(open.check_declared(&env("anything")), Ok(()));
+    }
+
+    #[test]
+    fn the_closest_environment_is_a_typo_or_an_abbreviation_away() {
+        let declared = [env("staging"), env("production"), env("preprod")];
+        for (typed, meant) in [
+            ("prod", Some("production")),
+            ("prd", Some("preprod")),
+            ("prodution", Some("production")),
+            ("Production", Some("production")),
+            ("stagin", Some("staging")),
+            ("stage", Some("staging")),
+            ("stg", Some("staging")),
+            ("pre", Some("preprod")),
+            ("preprd", Some("preprod")),
+            ("qa", None),
+            ("dev", None),
+            ("test", None),
+        ] {
+            assert_eq!(
+                closest(typed, &declared).map(|env| env.as_str()),
+                meant,
+                "{typed}"
+            );
+        }
+        let declared = [env("staging"), env("production")];
+        assert_eq!(closest("prd", &declared), Some(&env("production")));
+    }
+
+    #[test]
+    fn edit_distance_counts_insertions_deletions_and_substitutions() {
+        assert_eq!(edit_distance("", ""), 0);
+        assert_eq!(edit_distance("prod", "prod"), 0);
+        assert_eq!(edit_distance("", "qa"), 2);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("prod", "production"), 6);
+        assert_eq!(edit_distance("é", "e"), 1);
     }
 
     #[test]

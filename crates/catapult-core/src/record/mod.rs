@@ -24,7 +24,9 @@ pub mod names;
 pub mod text;
 
 pub use build::BuildInfo;
-pub use layout::{App, Environment, EnvironmentLayout, EnvironmentPlace, Layout};
+pub use layout::{
+    App, Environment, EnvironmentLayout, EnvironmentPlace, Layout, UndeclaredEnvironment,
+};
 pub use names::{AppName, EnvironmentName, checked_author, is_image_digest};
 
 /// The most tickets a record keeps: a ticket pattern that matches everything would otherwise

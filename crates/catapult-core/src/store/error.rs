@@ -83,6 +83,15 @@ pub enum StoreErrorKind {
     Unavailable(String),
     /// The store answered with an error the caller cannot act on otherwise.
     Failed(String),
+    /// No request was sent: the credentials to sign it could not be had. `found_none`: the
+    /// default chain found none anywhere; otherwise the ones configured could not be loaded
+    /// (`reason` says why, never with a secret).
+    Credentials {
+        /// Whether no credentials were found at all.
+        found_none: bool,
+        /// The credential provider's reason, in one line.
+        reason: String,
+    },
 }
 
 /// A failed store request: what it was, on what, at which store, and why.
@@ -174,6 +183,20 @@ impl fmt::Display for StoreError {
             StoreErrorKind::TooLarge { size } => write!(
                 f,
                 "S3 {op} on {location} ({store}): the body is {size} bytes, more than the {MAX_RECORD_BYTES} a record may be"
+            ),
+            StoreErrorKind::Credentials {
+                found_none: true,
+                reason,
+            } => write!(
+                f,
+                "S3 {op} on {location} ({store}): no AWS credentials were found ({reason})"
+            ),
+            StoreErrorKind::Credentials {
+                found_none: false,
+                reason,
+            } => write!(
+                f,
+                "S3 {op} on {location} ({store}): the AWS credentials could not be loaded: {reason}"
             ),
             StoreErrorKind::Transient(cause)
             | StoreErrorKind::Unavailable(cause)

@@ -68,6 +68,11 @@ where
     let status = err
         .raw_response()
         .map(|response| response.status().as_u16());
+    if status.is_none() {
+        if let Some(kind) = credentials_problem(err) {
+            return kind;
+        }
+    }
     let code = err.code();
     let message = err
         .message()
@@ -110,6 +115,32 @@ where
             StoreErrorKind::Unavailable(cause)
         }
     }
+}
+
+/// When a request was never sent because its credentials could not be had, what the provider
+/// chain said: none found anywhere (every provider not enabled, or the instance metadata
+/// service, the chain's last resort, not there or refusing), or the configured ones broken (a
+/// profile the SDK cannot use, a role it could not assume).
+fn credentials_problem(err: &(dyn std::error::Error + 'static)) -> Option<StoreErrorKind> {
+    use aws_config::imds::client::error::ImdsError;
+    use aws_credential_types::provider::error::CredentialsError;
+    let mut next = Some(err);
+    while let Some(current) = next {
+        if let Some(problem) = current.downcast_ref::<CredentialsError>() {
+            let reason = error_chain(problem).replace(['\n', '\r'], " ");
+            let mut inner = std::error::Error::source(problem);
+            let mut from_imds = false;
+            while let Some(cause) = inner {
+                from_imds |= cause.is::<ImdsError>();
+                inner = cause.source();
+            }
+            let found_none = matches!(problem, CredentialsError::CredentialsNotLoaded(_))
+                || (matches!(problem, CredentialsError::ProviderError(_)) && from_imds);
+            return Some(StoreErrorKind::Credentials { found_none, reason });
+        }
+        next = current.source();
+    }
+    None
 }
 
 /// What a request was about, for its error: an object, or a bucket (and a listing's prefix).
