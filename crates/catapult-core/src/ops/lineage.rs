@@ -5,7 +5,7 @@
 //! back is in that later release's range again. A rollback to a commit no release was cut from
 //! builds on something the history cannot name: what it holds is unknown.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::summary::Summary;
 
@@ -83,6 +83,37 @@ impl<'a> Lineage<'a> {
     pub fn index_of(&self, version: u64) -> Option<usize> {
         self.by_number.get(&version).copied()
     }
+
+    /// The releases whose ranges release `promoted` holds and release `runs` (none: nothing)
+    /// does not, newest first: what deploying `promoted` where `runs` runs would ship. `None`
+    /// when the history cannot tell (a release it does not hold, a rollback to a commit no
+    /// release was cut from).
+    pub fn between(&self, runs: Option<u64>, promoted: u64) -> Option<Vec<&'a Summary>> {
+        let mut held = HashSet::new();
+        if let Some(runs) = runs {
+            let mut next = Some(self.index_of(runs)?);
+            while let Some(index) = next {
+                held.insert(index);
+                next = self.next_up(index)?;
+            }
+        }
+        let mut ships = Vec::new();
+        let mut next = Some(self.index_of(promoted)?);
+        while let Some(index) = next.filter(|index| !held.contains(index)) {
+            ships.push(self.releases[index]);
+            next = self.next_up(index)?;
+        }
+        Some(ships)
+    }
+
+    /// The release the one at `index` builds on: `Some(None)` for none, `None` when unknown.
+    fn next_up(&self, index: usize) -> Option<Option<usize>> {
+        match self.parent(index) {
+            Parent::Nothing => Some(None),
+            Parent::Release(parent) => Some(Some(parent)),
+            Parent::Unknown => None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -99,6 +130,7 @@ mod tests {
             commits: Vec::new(),
             commit_times: None,
             tickets: None,
+            changelog: String::new(),
         }
     }
 
@@ -122,5 +154,29 @@ mod tests {
         assert_eq!(lineage.parent(4), Parent::Unknown);
         assert_eq!(lineage.index_of(3), Some(2));
         assert_eq!(lineage.index_of(9), None);
+    }
+
+    #[test]
+    fn a_promotion_ships_what_the_promoted_release_holds_and_the_target_does_not() {
+        let history = [
+            release(6, "f", false),
+            release(5, "a", true),
+            release(4, "d", false),
+            release(3, "c", false),
+            release(2, "b", false),
+            release(1, "a", false),
+        ];
+        let lineage = Lineage::of(&history);
+        let versions = |ships: Option<Vec<&Summary>>| {
+            ships.map(|ships| ships.iter().map(|r| r.version).collect::<Vec<_>>())
+        };
+        assert_eq!(versions(lineage.between(Some(2), 4)), Some(vec![4, 3]));
+        assert_eq!(versions(lineage.between(None, 2)), Some(vec![2, 1]));
+        assert_eq!(versions(lineage.between(Some(4), 4)), Some(vec![]));
+        // Release 6 builds on the rollback to release 1's commit: from 4, it ships 6 and 5.
+        assert_eq!(versions(lineage.between(Some(4), 6)), Some(vec![6, 5]));
+        // Promoting 2 where 4 runs ships nothing new (it would roll back).
+        assert_eq!(versions(lineage.between(Some(4), 2)), Some(vec![]));
+        assert_eq!(versions(lineage.between(Some(9), 2)), None);
     }
 }

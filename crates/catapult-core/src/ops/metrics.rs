@@ -15,7 +15,8 @@
 //!   that rollback.
 //!
 //! A figure without the data it needs is `None`. A record whose time cannot be read, or lies in
-//! the future, is left out of every figure and counted as skipped.
+//! the future (past the window's end by more than [`CLOCK_SKEW`], which machines' clocks may
+//! differ by), is left out of every figure and counted as skipped.
 
 use std::collections::HashSet;
 
@@ -27,6 +28,10 @@ use super::summary::{HistoryCache, HistoryCost, HistoryKind, Summary, read_histo
 use crate::error::Result;
 use crate::record::{AppName, EnvironmentName, Layout};
 use crate::store::RecordStore;
+
+/// How far past the window's end (the store's now) a record's time may be and still count, at
+/// the end: the clocks of the machines that wrote the records may be that far ahead.
+pub const CLOCK_SKEW: SignedDuration = SignedDuration::from_mins(5);
 
 /// How many bars the trend of deploys over the window has.
 pub const TREND_BARS: usize = 12;
@@ -143,9 +148,13 @@ struct Timed<'a> {
 pub fn compute(releases: &[Summary], deploys: &[Summary], window: Window) -> Metrics {
     let mut skipped = 0;
     let mut timed: Vec<Timed<'_>> = Vec::with_capacity(deploys.len());
+    let latest = window.until.checked_add(CLOCK_SKEW).unwrap_or(window.until);
     for deploy in deploys {
         match deploy.timestamp() {
-            Some(at) if at <= window.until => timed.push(Timed { at, deploy }),
+            Some(at) if at <= latest => timed.push(Timed {
+                at: at.min(window.until),
+                deploy,
+            }),
             _ => skipped += 1,
         }
     }
@@ -273,6 +282,7 @@ mod tests {
             commits: committed.iter().map(|at| format!("c{at}")).collect(),
             commit_times: Some(committed.iter().map(|at| time(*at)).collect()),
             tickets: None,
+            changelog: String::new(),
         }
     }
 
@@ -349,13 +359,15 @@ mod tests {
         let mut garbled = deploy(1, DAY, false);
         garbled.time = None;
         let future = deploy(2, 40 * DAY, false);
+        // A minute ahead of the store's clock: a machine's clock, not the future.
+        let skewed = deploy(2, 30 * DAY + 60, false);
         let metrics = compute(
             &[release(1, &[0]), release(2, &[0])],
-            &[garbled, future, deploy(2, 2 * DAY, false)],
+            &[garbled, future, deploy(2, 2 * DAY, false), skewed],
             window(30),
         );
         assert_eq!(metrics.skipped, 2);
-        assert_eq!(metrics.deploys, 1);
+        assert_eq!(metrics.deploys, 2);
     }
 
     #[test]

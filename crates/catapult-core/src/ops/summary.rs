@@ -43,6 +43,9 @@ pub struct Summary {
     /// The tickets a release's range mentions, when the record keeps them.
     #[serde(rename = "k", default, skip_serializing_if = "Option::is_none")]
     pub tickets: Option<Vec<String>>,
+    /// A release's changelog, one line per commit (what the board shows a promotion ships).
+    #[serde(rename = "l", default, skip_serializing_if = "String::is_empty")]
+    pub changelog: String,
 }
 
 /// Which history a summary comes from: a deploy's keeps only what metrics need of it.
@@ -63,8 +66,8 @@ impl Summary {
             .parse::<Timestamp>()
             .ok()
             .map(|time| time.as_second());
-        let (commits, commit_times, tickets) = match kind {
-            HistoryKind::Deploys => (Vec::new(), None, None),
+        let (commits, commit_times, tickets, changelog) = match kind {
+            HistoryKind::Deploys => (Vec::new(), None, None, String::new()),
             HistoryKind::Releases => (
                 record.commits.clone(),
                 record.commit_times.as_ref().and_then(|times| {
@@ -74,6 +77,7 @@ impl Summary {
                         .collect()
                 }),
                 record.tickets.clone(),
+                record.changelog.clone(),
             ),
         };
         Summary {
@@ -85,6 +89,7 @@ impl Summary {
             commits,
             commit_times,
             tickets,
+            changelog,
         }
     }
 

@@ -313,6 +313,7 @@ mod tests {
             commits: Vec::new(),
             commit_times: None,
             tickets: tickets.map(|t| t.iter().map(|s| s.to_string()).collect()),
+            changelog: String::new(),
         }
     }
 

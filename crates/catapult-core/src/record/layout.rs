@@ -381,6 +381,18 @@ impl Layout {
         order
     }
 
+    /// Where `environment`'s ad-hoc freezes live: `freezes/<env>` in the release bucket, as
+    /// [`App::freezes`] says for each application.
+    pub fn freezes(&self, environment: &EnvironmentName) -> Result<Location, String> {
+        Ok(Location::new(
+            self.releases_bucket.clone(),
+            ObjectKey::parse(
+                "a key of the promotion rules",
+                &super::freeze::freezes_key(environment),
+            )?,
+        ))
+    }
+
     /// Whether a deploy to `environment` is to one the layout declares: always when it
     /// declares none (every environment then lives at the default layout).
     pub fn check_declared(

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use jiff::{Timestamp, Unit};
+use jiff::{RoundMode, Timestamp, TimestampRound, Unit};
 use serde::{Deserialize, Serialize};
 
 use crate::git::short_sha;
@@ -248,10 +248,15 @@ impl Record {
     }
 }
 
-/// A timestamp as records hold it: RFC 3339, UTC, whole seconds.
+/// A timestamp as records hold it: RFC 3339, UTC, whole seconds (cut, never rounded up: a
+/// record must not say it was written after it was).
 pub fn format_timestamp(timestamp: Timestamp) -> String {
     timestamp
-        .round(Unit::Second)
+        .round(
+            TimestampRound::new()
+                .smallest(Unit::Second)
+                .mode(RoundMode::Trunc),
+        )
         .unwrap_or(timestamp)
         .to_string()
 }

@@ -217,6 +217,10 @@ impl<S: RecordStore> RecordStore for FaultyStore<S> {
         self.inner.clock()
     }
 
+    async fn caller_identity(&self) -> Option<String> {
+        Box::pin(self.inner.caller_identity()).await
+    }
+
     async fn list_versions(
         &self,
         at: &Location,

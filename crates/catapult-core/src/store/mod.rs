@@ -175,6 +175,12 @@ pub trait RecordStore {
     /// that must not trust the local clock alone; `None` before any answer.
     fn clock(&self) -> Option<Timestamp>;
 
+    /// Who the store's credentials are (STS GetCallerIdentity's ARN), where the store can say:
+    /// an approval keeps it beside the approver's name. `None` when it cannot tell.
+    async fn caller_identity(&self) -> Option<String> {
+        None
+    }
+
     /// One page of at most `max_keys` entries of `at`'s versions (ListObjectVersions with the
     /// key as prefix), starting `after` a previous page.
     async fn list_versions(

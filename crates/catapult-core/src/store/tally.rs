@@ -86,6 +86,10 @@ impl<S: RecordStore> RecordStore for Tallied<S> {
         self.inner.clock()
     }
 
+    async fn caller_identity(&self) -> Option<String> {
+        Box::pin(self.inner.caller_identity()).await
+    }
+
     async fn list_versions(
         &self,
         at: &Location,

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::log::{Appended, Decision, RecordLog};
 use crate::record::freeze::{FreezeRecord, FreezeWindow};
 use crate::record::{App, EnvironmentName, Stored, format_timestamp};
-use crate::store::RecordStore;
+use crate::store::{Location, RecordStore};
 
 /// The rule's name, as verdicts and refusals say it.
 pub const RULE: &str = "freeze";
@@ -28,20 +28,22 @@ pub async fn frozen<S: RecordStore>(
     windows: &[FreezeWindow],
     now: Timestamp,
 ) -> Result<Option<String>> {
-    for window in windows {
-        if let Some(ends) = window.covering(now) {
-            return Ok(Some(format!(
-                "the freeze window {} ({:?}) until {}",
-                window.describe(),
-                window.reason(),
-                format_timestamp(ends)
-            )));
-        }
-    }
     let at = app.freezes(environment).map_err(Error::InvalidSource)?;
-    let latest = RecordLog::<S, FreezeRecord>::of(store, &at)
-        .current()
-        .await?;
+    frozen_at(store, &at, windows, now).await
+}
+
+/// What freezes the environment whose freeze key is `at` and whose windows are `windows`, at
+/// `now`, if anything.
+pub async fn frozen_at<S: RecordStore>(
+    store: &S,
+    at: &Location,
+    windows: &[FreezeWindow],
+    now: Timestamp,
+) -> Result<Option<String>> {
+    if let Some(window) = frozen_at_windows(windows, now) {
+        return Ok(Some(window));
+    }
+    let latest = current(store, at).await?;
     Ok(latest.and_then(|stored| {
         let freeze = &stored.record;
         freeze.holding_at(now).map(|until| {
@@ -53,6 +55,20 @@ pub async fn frozen<S: RecordStore>(
             )
         })
     }))
+}
+
+/// Which of `windows` covers `now`, described, if any.
+pub fn frozen_at_windows(windows: &[FreezeWindow], now: Timestamp) -> Option<String> {
+    windows.iter().find_map(|window| {
+        window.covering(now).map(|ends| {
+            format!(
+                "the freeze window {} ({:?}) until {}",
+                window.describe(),
+                window.reason(),
+                format_timestamp(ends)
+            )
+        })
+    })
 }
 
 /// Checks that no freeze holds `environment` at `now`, or that this deploy overrides it.
@@ -79,17 +95,23 @@ pub async fn check<S: RecordStore>(
     Ok(())
 }
 
-/// Appends `freeze` (a freeze or its lifting) to the freeze key of `app`'s release bucket for
-/// its environment, exactly once.
+/// The newest freeze record at `at` (an environment's freeze key), if any.
+pub async fn current<S: RecordStore>(
+    store: &S,
+    at: &Location,
+) -> Result<Option<Stored<FreezeRecord>>> {
+    RecordLog::<S, FreezeRecord>::of(store, at).current().await
+}
+
+/// Appends `freeze` (a freeze or its lifting) to `at`, its environment's freeze key
+/// ([`crate::record::Layout::freezes`], [`App::freezes`]), exactly once.
 pub async fn set<S: RecordStore>(
     store: &S,
-    app: &App,
-    environment: &EnvironmentName,
+    at: &Location,
     freeze: FreezeRecord,
 ) -> Result<Stored<FreezeRecord>> {
-    let at = app.freezes(environment).map_err(Error::InvalidSource)?;
     let appended = Box::pin(
-        RecordLog::<S, FreezeRecord>::of(store, &at)
+        RecordLog::<S, FreezeRecord>::of(store, at)
             .append(async |_| Ok(Decision::<Infallible, _>::Write(freeze.clone()))),
     )
     .await?;

@@ -3,7 +3,8 @@
 //! approval by someone other than the release's author ([`approval`]), freeze windows and
 //! ad-hoc freezes ([`freeze`]), and rollbacks that stick ([`hold`]). Each gives a [`Verdict`];
 //! a deploy is refused at the first rule that fails, with one line naming the rule and what
-//! would satisfy it, and a dry run reports every verdict. The rules that read time read the
+//! would satisfy it, and a dry run reports every verdict; the board shows what they say now
+//! ([`standing`]). The rules that read time read the
 //! store's: S3's LastModified of each record, and the `Date` of its latest answer.
 
 use jiff::Timestamp;
@@ -15,6 +16,7 @@ pub mod approval;
 pub mod freeze;
 pub mod gate;
 pub mod hold;
+pub mod standing;
 
 /// What one rule said of a deploy.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -309,8 +309,7 @@ async fn an_ad_hoc_freeze_holds_until_its_end_or_until_lifted() {
     let now = store.inner().clock().unwrap();
     super::freeze::set(
         &store,
-        &app(),
-        &env("production"),
+        &app().freezes(&env("production")).unwrap(),
         FreezeRecord::freeze(
             "production",
             now + SignedDuration::from_hours(2),
@@ -331,8 +330,7 @@ async fn an_ad_hoc_freeze_holds_until_its_end_or_until_lifted() {
     );
     super::freeze::set(
         &store,
-        &app(),
-        &env("production"),
+        &app().freezes(&env("production")).unwrap(),
         FreezeRecord::unfreeze("production", "grace@example.com", Timestamp::now()),
     )
     .await
@@ -479,4 +477,140 @@ async fn a_dry_run_reports_every_rule_and_writes_nothing() {
         ]
     );
     assert_eq!(store.calls(Operation::Put), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_board_shows_freezes_holds_and_releases_awaiting_approval() {
+    use crate::ops::board::{NoCache, read_board};
+    use crate::record::freeze::FreezeWindow;
+    use crate::record::{EnvironmentLayout, Layout};
+    let store = store(3, vec![]);
+    let staging = environment("staging");
+    let production = environment("production");
+    // Production runs 3, then rolls back to 2 by hand: held at 2.
+    deploy_to(&store, &staging, &plan(3, AUTOMATED))
+        .await
+        .unwrap();
+    deploy_to(&store, &production, &plan(3, AUTOMATED))
+        .await
+        .unwrap();
+    let mut back = plan(2, MANUAL);
+    back.allow_rollback = true;
+    deploy_to(&store, &production, &back).await.unwrap();
+    let now = store.inner().clock().unwrap();
+    let window = FreezeWindow::Fixed {
+        from: now - SignedDuration::from_hours(1),
+        to: now + SignedDuration::from_hours(1),
+        reason: "year-end close".into(),
+    };
+    let declared =
+        |name: &str, require_approval: bool, freeze: Vec<FreezeWindow>| EnvironmentLayout {
+            name: env(name),
+            deploy_bucket: None,
+            deploy_key: None,
+            require_deployed_to: vec![],
+            require_approval,
+            freeze,
+        };
+    let layout = Layout {
+        releases_bucket: fixtures::bucket("releases"),
+        environments: vec![
+            declared("staging", false, vec![]),
+            declared("production", true, vec![window]),
+        ],
+    };
+    let board = read_board(&store, &layout, None, false, |_| true, &mut NoCache)
+        .await
+        .unwrap();
+    let standing = super::standing::standing(&store, &layout, &board, now)
+        .await
+        .unwrap();
+    assert_eq!(standing.frozen[0], None);
+    assert!(
+        standing.frozen[1]
+            .as_deref()
+            .unwrap()
+            .contains("year-end close"),
+        "{:?}",
+        standing.frozen
+    );
+    let api = &standing.cells[0];
+    assert_eq!(api[0], super::standing::CellStanding::default());
+    assert_eq!(api[1].held_at, Some(2));
+    assert_eq!(api[1].awaiting_approval, Some(3));
+    // Approved by someone else: no longer waiting.
+    let release = chosen_release(&store, &app(), &ReleaseChoice::Latest)
+        .await
+        .unwrap();
+    approve(
+        &store,
+        &app(),
+        &ApprovalPlan {
+            release,
+            environment: env("production"),
+            approver: "grace@example.com".into(),
+            reason: None,
+            aws_identity: None,
+        },
+    )
+    .await
+    .unwrap();
+    // The board read again lists the approvals key: the approval is read.
+    let board = read_board(&store, &layout, None, false, |_| true, &mut NoCache)
+        .await
+        .unwrap();
+    let standing = super::standing::standing(&store, &layout, &board, now)
+        .await
+        .unwrap();
+    assert_eq!(standing.cells[0][1].awaiting_approval, None);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_board_without_freezes_holds_or_approvals_costs_no_request_more() {
+    use crate::ops::board::{NoCache, read_board};
+    use crate::record::{EnvironmentLayout, Layout};
+    let store = store(2, vec![]);
+    deploy_to(&store, &environment("production"), &plan(1, AUTOMATED))
+        .await
+        .unwrap();
+    let layout = Layout {
+        releases_bucket: fixtures::bucket("releases"),
+        environments: vec![EnvironmentLayout {
+            name: env("production"),
+            deploy_bucket: None,
+            deploy_key: None,
+            require_deployed_to: vec![],
+            // Required, but no approval was ever written: nothing to read.
+            require_approval: true,
+            freeze: vec![],
+        }],
+    };
+    let board = read_board(&store, &layout, None, false, |_| true, &mut NoCache)
+        .await
+        .unwrap();
+    let before: u32 = [
+        Operation::GetVersion,
+        Operation::GetCurrent,
+        Operation::ListVersions,
+        Operation::ListKeys,
+    ]
+    .iter()
+    .map(|operation| store.calls(*operation))
+    .sum();
+    let now = store.inner().clock().unwrap();
+    let standing = super::standing::standing(&store, &layout, &board, now)
+        .await
+        .unwrap();
+    let after: u32 = [
+        Operation::GetVersion,
+        Operation::GetCurrent,
+        Operation::ListVersions,
+        Operation::ListKeys,
+    ]
+    .iter()
+    .map(|operation| store.calls(*operation))
+    .sum();
+    assert_eq!(after, before);
+    assert_eq!(standing.cells[0][0].awaiting_approval, Some(2));
+    assert_eq!(standing.frozen, [None]);
 }

@@ -193,6 +193,18 @@ impl S3Store {
             None => base_credentials,
         };
 
+        // STS over the same credentials, for who they are (GetCallerIdentity): one attempt, as
+        // an S3-compatible store may not answer it at all.
+        let mut sts = aws_sdk_sts::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(region.clone())
+            .http_client(http_client.clone())
+            .credentials_provider(credentials.clone())
+            .timeout_config(timeouts.clone())
+            .retry_config(RetryConfig::standard().with_max_attempts(1));
+        if let Some(endpoint) = &connection.endpoint {
+            sts = sts.endpoint_url(endpoint);
+        }
         let mut config = aws_sdk_s3::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(region)
@@ -211,6 +223,7 @@ impl S3Store {
         config = config.interceptor(clock.clone());
         Ok(S3Store {
             client: Client::from_conf(config.build()),
+            sts: aws_sdk_sts::Client::from_conf(sts.build()),
             name: store_name(connection),
             custom_endpoint: connection.endpoint.is_some(),
             clock,

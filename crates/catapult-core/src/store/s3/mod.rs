@@ -19,6 +19,7 @@ mod clock;
 pub mod connection;
 mod delete_object;
 mod get_bucket_versioning;
+mod get_caller_identity;
 mod get_object;
 mod list_object_versions;
 mod list_objects;
@@ -36,6 +37,7 @@ const WRITE_ID_METADATA: &str = "catapult-write-id";
 #[derive(Debug, Clone)]
 pub struct S3Store {
     client: Client,
+    sts: aws_sdk_sts::Client,
     name: String,
     custom_endpoint: bool,
     clock: StoreClock,
@@ -212,6 +214,10 @@ impl RecordStore for S3Store {
         self.clock.now()
     }
 
+    async fn caller_identity(&self) -> Option<String> {
+        self.get_caller_identity().await
+    }
+
     async fn list_versions(
         &self,
         at: &Location,
@@ -279,12 +285,26 @@ mod tests {
             .retry_config(RetryConfig::disabled())
             .http_client(aws_smithy_http_client::Builder::new().build_http())
             .build();
+        let sts = aws_sdk_sts::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(aws_sdk_sts::config::Region::new("us-east-1"))
+            .endpoint_url("http://127.0.0.1:1")
+            .credentials_provider(Credentials::new("k", "s", None, None, "tests"))
+            .retry_config(RetryConfig::disabled())
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .build();
         S3Store {
             client: Client::from_conf(config),
+            sts: aws_sdk_sts::Client::from_conf(sts),
             name: "the S3 store at http://127.0.0.1:1".into(),
             custom_endpoint: true,
             clock: StoreClock::default(),
         }
+    }
+
+    #[tokio::test]
+    async fn a_caller_identity_that_cannot_be_had_is_none_not_an_error() {
+        assert_eq!(unreachable_store().caller_identity().await, None);
     }
 
     proptest::proptest! {
