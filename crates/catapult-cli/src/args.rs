@@ -251,6 +251,77 @@ pub enum Command {
     )]
     Status(StatusArgs),
 
+    /// Which releases, and which environments, hold a commit that mentions a ticket.
+    #[command(
+        visible_alias = "tickets.find",
+        long_about = "Which releases of each application hold a commit whose message (subject \
+            or body) mentions TICKET, and whether what each environment runs now holds it. \
+            Each release records the tickets its commits mention, so the answer comes from the \
+            bucket alone; a release written before tickets were kept is read from the git \
+            repository when the command runs in one, and is otherwise ?. Tickets are found \
+            with .catapult.toml's [tickets] pattern (default: ABC-123, sc-123 and ch123).",
+        after_long_help = "Examples:\n  \
+            catapult tickets OPS-142\n  \
+            catapult tickets sc-981 api web --json"
+    )]
+    Tickets(TicketsArgs),
+
+    /// Delivery metrics (DORA's four keys) per application and environment.
+    #[command(
+        long_about = "DORA's four keys per application and environment over a window (default \
+            the last 30 days, ending at the store's time), from the bucket alone: deploys per \
+            day, the median lead time for changes (deploy time less commit time, over the \
+            commits each deploy brought for the first time), the change failure rate (the \
+            share of deploys the next deploy rolled back) and the median failed deployment \
+            recovery time (from a deploy to the rollback that followed it). A figure without \
+            the data it needs is n/a, never a guess; the README gives the definitions.",
+        after_long_help = "Examples:\n  \
+            catapult metrics\n  \
+            catapult metrics api --env production --since 90d --json"
+    )]
+    Metrics(MetricsArgs),
+
+    /// Approve a release for an environment that requires approval.
+    #[command(
+        long_about = "Approve release VERSION of NAME for ENV, whose configuration says \
+            require_approval: true. The approval is a record on its own key \
+            (approvals/<env>/<name>), written exactly once, naming the approver (--approver, or \
+            git's user.email) and the AWS identity of the credentials that wrote it. No one \
+            approves their own release.",
+        after_long_help = "Examples:\n  \
+            catapult approve api 12 production\n  \
+            catapult approve api 12 production --reason \"checked the dashboards\""
+    )]
+    Approve(ApproveArgs),
+
+    /// Freeze an environment: deploys there are refused until a time.
+    #[command(
+        long_about = "Freeze ENV for every application until --until (a time, or a duration \
+            from now), with a reason. Deploys there are refused while it holds, unless they \
+            override it (--override-freeze, override_freeze: true), which their record keeps.",
+        after_long_help = "Examples:\n  \
+            catapult freeze production --until 2h --reason \"incident 4211\"\n  \
+            catapult freeze production --until 2026-12-28T09:00:00Z --reason \"year-end close\""
+    )]
+    Freeze(FreezeArgs),
+
+    /// Lift a freeze set with `catapult freeze`.
+    #[command(after_long_help = "Examples:\n  \
+            catapult unfreeze production")]
+    Unfreeze(UnfreezeArgs),
+
+    /// Show, or clear, the hold a rollback put on an environment.
+    #[command(
+        long_about = "After a rollback deploy to ENV, automated deploys of a release newer than \
+            the one rolled back to are refused there, so that a pipeline does not deploy again \
+            what a person just rolled back. A deploy by hand lifts the hold; so does \
+            --clear, which records who cleared it.",
+        after_long_help = "Examples:\n  \
+            catapult release-hold api production\n  \
+            catapult release-hold api production --clear --reason \"fixed in 13\""
+    )]
+    ReleaseHold(HoldArgs),
+
     /// Print a shell completion script.
     #[command(after_long_help = "Examples:\n  \
             catapult completions bash > /etc/bash_completion.d/catapult\n  \
@@ -367,11 +438,110 @@ pub struct StatusArgs {
     #[arg(long)]
     pub releases_only: bool,
     /// Tell whether each release and deploy includes this commit (any git revision).
-    #[arg(long, value_name = "REV")]
+    #[arg(long, value_name = "REV", conflicts_with = "ticket")]
     pub contains: Option<String>,
+    /// Tell whether each release and deploy holds a commit that mentions this ticket.
+    #[arg(long, value_name = "TICKET")]
+    pub ticket: Option<String>,
     /// Write the board as one self-contained HTML page to FILE instead.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+}
+
+/// `catapult tickets`.
+#[derive(Debug, Args)]
+pub struct TicketsArgs {
+    /// The ticket, as the commit messages write it (OPS-142).
+    #[arg(value_name = "TICKET")]
+    pub ticket: String,
+    /// Only these applications (default: every one; only those that hold it are shown).
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Only these environments (comma separated).
+    #[arg(long, value_name = "ENV,…", value_delimiter = ',')]
+    pub env: Vec<String>,
+}
+
+/// `catapult metrics`.
+#[derive(Debug, Args)]
+pub struct MetricsArgs {
+    /// Only these applications (default: every one).
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Only these environments (comma separated).
+    #[arg(long, value_name = "ENV,…", value_delimiter = ',')]
+    pub env: Vec<String>,
+    /// The window, up to now: 30d, 12h, 1h30m (default: 30d).
+    #[arg(long, value_name = "DURATION")]
+    pub since: Option<String>,
+}
+
+/// `catapult approve`.
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    /// The application.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// The release number.
+    #[arg(value_name = "VERSION")]
+    pub version: u64,
+    /// The environment it is approved for.
+    #[arg(value_name = "ENV")]
+    pub environment: String,
+    /// Why.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// Who approves (default: git's user.email).
+    #[arg(long, value_name = "EMAIL")]
+    pub approver: Option<String>,
+}
+
+/// `catapult freeze`.
+#[derive(Debug, Args)]
+pub struct FreezeArgs {
+    /// The environment.
+    #[arg(value_name = "ENV")]
+    pub environment: String,
+    /// Until when: a time (2026-12-28T09:00:00Z) or a duration from now (2h, 1d).
+    #[arg(long, value_name = "TIME")]
+    pub until: String,
+    /// Why: every refused deploy says it.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    /// Who freezes (default: git's user.email).
+    #[arg(long, value_name = "EMAIL")]
+    pub by: Option<String>,
+}
+
+/// `catapult unfreeze`.
+#[derive(Debug, Args)]
+pub struct UnfreezeArgs {
+    /// The environment.
+    #[arg(value_name = "ENV")]
+    pub environment: String,
+    /// Who lifts the freeze (default: git's user.email).
+    #[arg(long, value_name = "EMAIL")]
+    pub by: Option<String>,
+}
+
+/// `catapult release-hold`.
+#[derive(Debug, Args)]
+pub struct HoldArgs {
+    /// The application.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// The environment.
+    #[arg(value_name = "ENV")]
+    pub environment: String,
+    /// Clear the hold, so that automated deploys go ahead again.
+    #[arg(long)]
+    pub clear: bool,
+    /// Why it is cleared.
+    #[arg(long, value_name = "TEXT", requires = "clear")]
+    pub reason: Option<String>,
+    /// Who clears it (default: git's user.email).
+    #[arg(long, value_name = "EMAIL", requires = "clear")]
+    pub by: Option<String>,
 }
 
 #[cfg(test)]
@@ -397,6 +567,7 @@ mod tests {
             vec!["catapult", "deploy.current", "api", "staging"],
             vec!["catapult", "deploy.ls", "api", "staging"],
             vec!["catapult", "projects.ls"],
+            vec!["catapult", "tickets.find", "OPS-1"],
             // The older tool's flags of release.new and deploy.start.
             vec!["catapult", "release.new", "api", "--no-has-image", "--dry"],
             vec![

@@ -1,12 +1,17 @@
 //! The files the command line keeps in the XDG cache directory (`$XDG_CACHE_HOME/catapult`, or
 //! `~/.cache/catapult`): the board's records, keyed by store, bucket, key and ETag (a record
-//! version never changes, so an entry never goes stale, it is only superseded), and the MFA
-//! session. A cache that cannot be read or written is ignored with a warning, never an error.
+//! version never changes, so an entry never goes stale, it is only superseded); each store's
+//! whole histories as summaries, for `tickets` and `metrics`, read only by the commands that
+//! ask for them; and the MFA session. A cache that cannot be read or written is ignored with a
+//! warning, never an error.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use std::cell::OnceCell;
+
 use catapult_core::ops::board::RecordCache;
+use catapult_core::ops::summary::{CachedHistory, HistoryCache, MemoryHistoryCache};
 use catapult_core::record::{Record, StoredRecord};
 use catapult_core::store::{BucketName, Location};
 use jiff::Timestamp;
@@ -46,38 +51,85 @@ struct Entry {
     record: serde_json::Value,
 }
 
-/// The board's records on disk, for one store.
+/// The prefix of a store's histories file; the version changes with its shape or meaning.
+const HISTORIES_FILE: &str = "histories-v1-";
+
+/// The board's records and the histories on disk, for one store.
 #[derive(Debug)]
 pub struct FileCache {
     path: Option<PathBuf>,
     store: String,
     entries: Entries,
     changed: bool,
+    /// The histories file of this store, read when first asked.
+    histories_path: Option<PathBuf>,
+    histories: OnceCell<MemoryHistoryCache>,
+    histories_changed: bool,
+}
+
+/// The histories file name of `store`: its name, made of letters, digits and dashes.
+fn histories_file(store: &str) -> String {
+    let mut name = String::from(HISTORIES_FILE);
+    let mut dash = false;
+    for c in store.chars().take(120) {
+        if c.is_ascii_alphanumeric() {
+            name.push(c);
+            dash = false;
+        } else if !dash {
+            name.push('-');
+            dash = true;
+        }
+    }
+    name.push_str(".json");
+    name
+}
+
+/// Reads a JSON file of the cache: what it holds, or the default when it is absent or cannot
+/// be read (said in a warning).
+fn read_json<T: Default + serde::de::DeserializeOwned>(path: &Path) -> T {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|err| {
+            tracing::warn!("ignoring the cache {}: {err}", path.display());
+            T::default()
+        }),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => T::default(),
+        Err(err) => {
+            tracing::warn!("ignoring the cache {}: {err}", path.display());
+            T::default()
+        }
+    }
+}
+
+/// Writes a JSON file of the cache beside and renames it, so that a reader never sees half a
+/// file; a failure is a warning.
+fn write_json(path: &Path, value: &impl Serialize) {
+    let written = (|| -> std::io::Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let bytes = serde_json::to_vec(value).map_err(std::io::Error::other)?;
+        let temporary = path.with_extension(format!("tmp{}", std::process::id()));
+        std::fs::write(&temporary, bytes)?;
+        std::fs::rename(&temporary, path)
+    })();
+    if let Err(err) = written {
+        tracing::warn!("cannot write the cache {}: {err}", path.display());
+    }
 }
 
 impl FileCache {
     /// The cache of `store` in `directory` (none: a cache that remembers nothing).
     pub fn open(directory: Option<&Path>, store: &str) -> Self {
         let path = directory.map(|dir| dir.join(RECORDS_FILE));
-        let entries = match &path {
-            Some(path) => match std::fs::read(path) {
-                Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|err| {
-                    tracing::warn!("ignoring the cache {}: {err}", path.display());
-                    Entries::default()
-                }),
-                Err(err) if err.kind() == std::io::ErrorKind::NotFound => Entries::default(),
-                Err(err) => {
-                    tracing::warn!("ignoring the cache {}: {err}", path.display());
-                    Entries::default()
-                }
-            },
-            None => Entries::default(),
-        };
+        let entries = path.as_deref().map(read_json).unwrap_or_default();
         FileCache {
             path,
             store: store.to_owned(),
             entries,
             changed: false,
+            histories_path: directory.map(|dir| dir.join(histories_file(store))),
+            histories: OnceCell::new(),
+            histories_changed: false,
         }
     }
 
@@ -87,21 +139,39 @@ impl FileCache {
 
     /// Writes the cache back if it changed; a failure is a warning.
     pub fn save(&self) {
-        let Some(path) = self.path.as_ref().filter(|_| self.changed) else {
-            return;
-        };
-        let written = (|| -> std::io::Result<()> {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            let bytes = serde_json::to_vec(&self.entries).map_err(std::io::Error::other)?;
-            // Written beside and renamed, so that a reader never sees half a file.
-            let temporary = path.with_extension(format!("tmp{}", std::process::id()));
-            std::fs::write(&temporary, bytes)?;
-            std::fs::rename(&temporary, path)
-        })();
-        if let Err(err) = written {
-            tracing::warn!("cannot write the cache {}: {err}", path.display());
+        if let Some(path) = self.path.as_ref().filter(|_| self.changed) {
+            write_json(path, &self.entries);
+        }
+        if let (Some(path), Some(histories)) = (
+            self.histories_path
+                .as_ref()
+                .filter(|_| self.histories_changed),
+            self.histories.get(),
+        ) {
+            write_json(path, histories);
+        }
+    }
+
+    fn histories(&self) -> &MemoryHistoryCache {
+        self.histories.get_or_init(|| {
+            self.histories_path
+                .as_deref()
+                .map(read_json)
+                .unwrap_or_default()
+        })
+    }
+}
+
+impl HistoryCache for FileCache {
+    fn history(&self, at: &Location) -> Option<&CachedHistory> {
+        self.histories().history(at)
+    }
+
+    fn remember_history(&mut self, at: &Location, history: CachedHistory) {
+        self.histories();
+        if let Some(histories) = self.histories.get_mut() {
+            histories.remember_history(at, history);
+            self.histories_changed = true;
         }
     }
 }

@@ -25,15 +25,19 @@
 //! [registry]                       # optional: a registry behind a private CA
 //! ca_certs = ["/etc/ssl/private-ca.pem"]
 //!
-//! [issue_tracker]                  # the older tool's; kept for the ticket search
+//! [issue_tracker]                  # the older tool's; read, and kept as written
 //! provider = "Shortcut"
 //! [git]                            # the older tool's; its only provider
 //! provider = "GitHub"
+//!
+//! [tickets]                        # optional: how tickets are found in commit messages
+//! pattern = '\b(OPS-[0-9]+)\b'     # default: ABC-123, sc-123 and ch123
 //! ```
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use catapult_core::ops::tickets::TicketPattern;
 use catapult_core::record::freeze::FreezeSpec;
 use catapult_core::record::layout::NAME_PLACEHOLDER;
 use catapult_core::record::layout::{GateSpec, parse_duration};
@@ -59,6 +63,15 @@ struct File {
     registry: Option<RegistrySection>,
     issue_tracker: Option<ProviderSection>,
     git: Option<ProviderSection>,
+    tickets: Option<TicketsSection>,
+}
+
+/// `[tickets]`: how tickets are found in commit messages.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TicketsSection {
+    /// A regex whose first group (or whole match) is a ticket.
+    pattern: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -154,6 +167,8 @@ pub struct Config {
         expect(dead_code, reason = "kept for the ticket search (PRODUCT section 20)")
     )]
     pub issue_tracker: Option<ProviderSection>,
+    /// How tickets are found in commit messages (`[tickets] pattern`, else the default).
+    pub tickets: TicketPattern,
     /// `[git]`, as written: the git host, for the ticket search.
     #[cfg_attr(
         not(test),
@@ -385,6 +400,11 @@ fn resolve(
         base,
     )?;
     let path_style = s3.path_style.unwrap_or(endpoint.is_some());
+    let tickets = match file.tickets.and_then(|tickets| tickets.pattern) {
+        Some(pattern) => TicketPattern::new(&pattern)
+            .map_err(|reason| Failure::new(format!("{source}: [tickets] pattern: {reason}")))?,
+        None => TicketPattern::default(),
+    };
     Ok(Config {
         layout: Layout {
             releases_bucket,
@@ -404,6 +424,7 @@ fn resolve(
         images,
         registry_ca_certs,
         issue_tracker: file.issue_tracker,
+        tickets,
         git: file.git,
     })
 }

@@ -9,8 +9,12 @@
 
 use catapult_core::ops::board::{Board, Project};
 use catapult_core::ops::contains::Contains;
-use catapult_core::record::{EnvironmentName, StoredRecord};
-use jiff::Timestamp;
+use catapult_core::ops::metrics::{AppMetrics, Metrics, TREND_BARS, Window};
+use catapult_core::ops::rules::gate::friendly;
+use catapult_core::ops::rules::standing::Standing;
+use catapult_core::ops::summary::Summary;
+use catapult_core::record::{AppName, EnvironmentName, StoredRecord, format_timestamp};
+use jiff::{SignedDuration, Timestamp};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::output::age;
@@ -39,6 +43,22 @@ td code { font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans
 .none { background: #f6f8fa; border-color: #e1e4e8; color: #8c959f; }
 .held { display: inline-block; margin: 4px 0 2px; padding: 1px 6px; border: 1px dashed #8250df; border-radius: 4px; background: #fbefff; color: #6639ba; font-size: 12px; font-weight: 600; }
 .rollback { color: #b3261e; font-weight: 700; }
+.hold, .approval, .frozen { display: inline-block; margin: 4px 0 2px; padding: 1px 6px; border-radius: 4px; font-size: 12px; font-weight: 600; }
+.hold { border: 1px solid #cf222e; background: #ffebe9; color: #a40e26; }
+.approval { border: 1px solid #9a6700; background: #fff8c5; color: #7d4e00; }
+.frozen { border: 1px solid #0969da; background: #ddf4ff; color: #0550ae; }
+p.frozen-note { margin: 0 0 8px; font-size: 13px; }
+ul.legend li.hold, ul.legend li.approval, ul.legend li.frozen { margin: 0; font-weight: 400; }
+div.metrics { margin-top: 6px; font-size: 11px; color: #3d444d; }
+svg.trend { display: block; margin-top: 2px; }
+div.promote { margin-top: 4px; font-size: 12px; }
+div.promote a { color: #0550ae; }
+h2 { font-size: 17px; margin: 24px 0 8px; }
+section.ship { margin: 0 0 16px; padding: 8px 12px; border: 1px solid #d1d9e0; border-radius: 6px; max-width: 760px; }
+section.ship:target { border-color: #0969da; box-shadow: 0 0 0 2px #ddf4ff; }
+section.ship h3 { font-size: 15px; margin: 0 0 4px; }
+section.ship p { margin: 0 0 6px; color: #3d444d; }
+div.shipped { margin: 6px 0; }
 .contains-Y { color: #116329; font-weight: 700; }
 .contains-N { color: #b3261e; font-weight: 700; }
 .contains-\? { color: #9a6700; font-weight: 700; }
@@ -64,17 +84,77 @@ ul.legend li.held { margin: 0; font-weight: 400; }
 @media print { body { margin: 0; } details { display: none; } td { break-inside: avoid; } }
 "#;
 
-/// Whether a record includes the commit asked about.
-pub type ContainsFn<'a> = &'a dyn Fn(&StoredRecord) -> Contains;
+/// Whether an application's record includes the commit (or ticket) asked about.
+pub type ContainsFn<'a> = &'a dyn Fn(&AppName, &StoredRecord) -> Contains;
+
+/// What promoting an environment's upstream to it would ship.
+#[derive(Debug, Clone)]
+pub struct Shipment {
+    /// The application's row on the board.
+    pub row: usize,
+    /// The environment's column.
+    pub column: usize,
+    /// The upstream environment.
+    pub from: EnvironmentName,
+    /// The release it runs.
+    pub promoted: u64,
+    /// The release the environment runs, if any.
+    pub runs: Option<u64>,
+    /// The releases it would ship, newest first; `None` when the history cannot tell.
+    pub releases: Option<Vec<Summary>>,
+}
+
+impl Shipment {
+    /// The anchor of its section.
+    fn anchor(&self) -> String {
+        format!("ship-{}-{}", self.row, self.column)
+    }
+
+    /// Every ticket of the releases it ships, sorted, each once.
+    fn tickets(&self) -> Vec<&str> {
+        let mut tickets: Vec<&str> = self
+            .releases
+            .iter()
+            .flatten()
+            .flat_map(|release| release.tickets.iter().flatten().map(String::as_str))
+            .collect();
+        tickets.sort_unstable();
+        tickets.dedup();
+        tickets
+    }
+}
 
 /// What the page needs besides the board.
 pub struct Page<'a> {
     /// The bucket the releases come from, for the heading.
     pub source: &'a str,
-    /// When the board was read.
+    /// When the board was read (the store's time).
     pub now: Timestamp,
-    /// With `--contains`: the revision asked about, and each cell's answer.
+    /// With `--contains` or `--ticket`: what was asked about, and each cell's answer.
     pub contains: Option<(&'a str, ContainsFn<'a>)>,
+    /// What the rules say of each cell.
+    pub standing: &'a Standing,
+    /// Each application's metrics per environment, in board order.
+    pub metrics: &'a [AppMetrics],
+    /// The window of the metrics.
+    pub window: Window,
+    /// What each promotion would ship.
+    pub shipments: &'a [Shipment],
+}
+
+impl Page<'_> {
+    fn metrics_of(&self, name: &AppName, environment: &EnvironmentName) -> Option<&Metrics> {
+        self.metrics
+            .iter()
+            .find(|app| app.name == *name && app.environment == *environment)
+            .map(|app| &app.metrics)
+    }
+
+    fn shipment(&self, row: usize, column: usize) -> Option<&Shipment> {
+        self.shipments
+            .iter()
+            .find(|shipment| shipment.row == row && shipment.column == column)
+    }
 }
 
 /// The whole page.
@@ -97,6 +177,12 @@ pub fn render(board: &Board, page: &Page<'_>) -> String {
                     @if let Some((revision, _)) = page.contains {
                         ". Y or N: whether each includes " code { (revision) }
                     }
+                    ". Delivery metrics over the " (window_days(page.window)) " days to " (format_timestamp(page.window.until)) "."
+                }
+                @for (column, environment) in board.environments.iter().enumerate() {
+                    @if let Some(Some(frozen)) = page.standing.frozen.get(column) {
+                        p.frozen-note { span.frozen { "frozen" } " " (environment.as_str()) ": " (frozen) }
+                    }
                 }
                 (legend(page))
                 table {
@@ -104,18 +190,80 @@ pub fn render(board: &Board, page: &Page<'_>) -> String {
                         tr {
                             th { "application" }
                             th { "latest release" }
-                            @for environment in &board.environments {
-                                th { (environment.as_str()) }
+                            @for (column, environment) in board.environments.iter().enumerate() {
+                                th {
+                                    (environment.as_str())
+                                    @if let Some(Some(frozen)) = page.standing.frozen.get(column) {
+                                        br; span.frozen title=(frozen) { "frozen" }
+                                    }
+                                }
                             }
                         }
                     }
                     tbody {
-                        @for project in projects {
+                        @for (row, project) in projects.iter().enumerate() {
                             tr {
                                 th.app scope="row" { (project.name.as_str()) }
                                 (release_cell(project, page))
                                 @for (column, (environment, deployed)) in project.deploys.iter().enumerate() {
-                                    (deploy_cell(project, environment, deployed.as_ref(), &board.waiting_for(project, column), page))
+                                    (deploy_cell(project, (row, column), environment, deployed.as_ref(), &board.waiting_for(project, column), page))
+                                }
+                            }
+                        }
+                    }
+                }
+                (shipments(board, page))
+            }
+        }
+    };
+    markup.into_string()
+}
+
+/// How many days the window spans.
+fn window_days(window: Window) -> i64 {
+    window.until.duration_since(window.since).as_hours() / 24
+}
+
+/// The section of what each promotion would ship, each with its anchor.
+fn shipments(board: &Board, page: &Page<'_>) -> Markup {
+    html! {
+        @if !page.shipments.is_empty() {
+            h2 { "What promotion would ship" }
+            @for shipment in page.shipments {
+                @let project = &board.projects[shipment.row];
+                @let environment = &board.environments[shipment.column];
+                section.ship id=(shipment.anchor()) {
+                    h3 {
+                        (project.name.as_str()) ": " (shipment.from.as_str()) " v" (shipment.promoted)
+                        " → " (environment.as_str())
+                        @match shipment.runs { Some(runs) => { " v" (runs) }, None => { " (never deployed)" } }
+                    }
+                    @match &shipment.releases {
+                        None => { p { "The release history cannot tell which commits: a release it does not hold, or a rollback to a commit no release was cut from." } }
+                        Some(releases) => {
+                            @let tickets = shipment.tickets();
+                            p {
+                                (releases.len()) @if releases.len() == 1 { " release, " } @else { " releases, " }
+                                @let commits = releases.iter().map(|release| release.commits.len()).sum::<usize>();
+                                (commits) @if commits == 1 { " commit" } @else { " commits" }
+                                @if !tickets.is_empty() {
+                                    ", tickets: "
+                                    @for (index, ticket) in tickets.iter().enumerate() {
+                                        @if index > 0 { ", " }
+                                        code { (ticket) }
+                                    }
+                                }
+                            }
+                            @for release in releases {
+                                div.shipped {
+                                    strong { "v" (release.version) }
+                                    @if release.rollback { " " span.rollback { "rollback" } }
+                                    @if let Some(tickets) = release.tickets.as_ref().filter(|tickets| !tickets.is_empty()) {
+                                        " · " (tickets.join(", "))
+                                    }
+                                    @if !release.changelog.is_empty() {
+                                        pre { (release.changelog) }
+                                    }
                                 }
                             }
                         }
@@ -123,8 +271,58 @@ pub fn render(board: &Board, page: &Page<'_>) -> String {
                 }
             }
         }
-    };
-    markup.into_string()
+    }
+}
+
+/// A cell's delivery metrics, in a line, and the trend of its deploys as bars.
+fn metrics_lines(metrics: &Metrics, page: &Page<'_>) -> Markup {
+    let duration = |seconds: i64| friendly(SignedDuration::from_secs(seconds));
+    let or_na = |figure: Option<String>| figure.unwrap_or_else(|| "n/a".to_owned());
+    let frequency = or_na(
+        metrics
+            .deployment_frequency_per_day
+            .map(|rate| format!("{rate:.2}/day")),
+    );
+    let lead = or_na(metrics.lead_time_median_seconds.map(duration));
+    let failure = or_na(
+        metrics
+            .change_failure_rate
+            .map(|rate| format!("{:.0}%", rate * 100.0)),
+    );
+    let recovery = or_na(metrics.recovery_time_median_seconds.map(duration));
+    html! {
+        div.metrics title="deploys per day · median lead time for changes · change failure rate · median recovery time" {
+            (frequency) " · lead " (lead) " · fail " (failure) " · recover " (recovery)
+            @if metrics.skipped > 0 { " · " (metrics.skipped) " skipped" }
+        }
+        (trend(&metrics.trend, page.window))
+    }
+}
+
+/// The deploys of each stretch of the window as bars, oldest on the left.
+fn trend(counts: &[usize], window: Window) -> Markup {
+    const WIDTH: usize = 96;
+    const HEIGHT: usize = 18;
+    let bar = WIDTH / TREND_BARS.max(1);
+    let highest = counts.iter().copied().max().unwrap_or(0).max(1);
+    let days = window_days(window) as f64 / TREND_BARS as f64;
+    let said: Vec<String> = counts.iter().map(usize::to_string).collect();
+    let title = format!(
+        "deploys per {days:.1} days, oldest first: {}",
+        said.join(", ")
+    );
+    html! {
+        svg.trend width=(WIDTH) height=(HEIGHT) viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img" aria-label=(title) {
+            title { (title) }
+            line x1="0" y1=(HEIGHT - 1) x2=(WIDTH) y2=(HEIGHT - 1) stroke="#d1d9e0" stroke-width="1" {}
+            @for (index, count) in counts.iter().enumerate() {
+                @let height = if *count == 0 { 0 } else { (count * (HEIGHT - 2)).div_ceil(highest).max(2) };
+                @if height > 0 {
+                    rect x=(index * bar + 1) y=(HEIGHT - 1 - height) width=(bar - 2) height=(height) fill="#0969da" {}
+                }
+            }
+        }
+    }
 }
 
 /// One entry per colour the page can use, each in that colour.
@@ -138,6 +336,10 @@ fn legend(page: &Page<'_>) -> Markup {
             li.behind6 { "6 or more behind" }
             li.none { "never deployed" }
             li.held { "vN waiting for …: held at this environment's gate (require_deployed_to)" }
+            li.hold { "held at vN: a rollback holds automated deploys back" }
+            li.approval { "vN awaits approval (require_approval)" }
+            li.frozen { "frozen: deploys refused (freeze)" }
+            li.text { "metrics: deploys per day · median lead time · change failure rate · median recovery, and deploys over the window as bars" }
             li.text { span.rollback { "rollback" } ": deployed to go back" }
             @if page.contains.is_some() {
                 li.text { span.contains-Y { "Y" } " includes it, " span.contains-N { "N" } " does not, " span."contains-?" { "?" } " cannot tell" }
@@ -162,7 +364,7 @@ fn release_cell(project: &Project, page: &Page<'_>) -> Markup {
     match &project.latest {
         Some(stored) => html! {
             td.release data-label="latest release" {
-                (record_lines(stored, None, None, page))
+                (record_lines(&project.name, stored, None, None, page))
             }
         },
         None => html! {
@@ -173,11 +375,41 @@ fn release_cell(project: &Project, page: &Page<'_>) -> Markup {
 
 fn deploy_cell(
     project: &Project,
+    (row, column): (usize, usize),
     environment: &EnvironmentName,
     deployed: Option<&StoredRecord>,
     waiting_for: &[&EnvironmentName],
     page: &Page<'_>,
 ) -> Markup {
+    let standing = page
+        .standing
+        .cells
+        .get(row)
+        .and_then(|cells| cells.get(column))
+        .cloned()
+        .unwrap_or_default();
+    let extra = html! {
+        @if let Some(held_at) = standing.held_at {
+            div { span.hold title="a rollback holds this environment: automated deploys of newer releases are refused until a person deploys by hand or clears the hold" { "held at v" (held_at) } }
+        }
+        @if let Some(version) = standing.awaiting_approval {
+            div { span.approval title="this environment requires an approval by someone other than the release's author: catapult approve" { "v" (version) " awaits approval" } }
+        }
+        @if let Some(shipment) = page.shipment(row, column) {
+            div.promote {
+                a href=(format!("#{}", shipment.anchor())) {
+                    "promoting " (shipment.from.as_str()) " ships "
+                    @match &shipment.releases {
+                        Some(releases) => { (releases.len()) @if releases.len() == 1 { " release" } @else { " releases" } }
+                        None => { "?" }
+                    }
+                }
+            }
+        }
+        @if let Some(metrics) = page.metrics_of(&project.name, environment) {
+            (metrics_lines(metrics, page))
+        }
+    };
     let behind = match (&project.latest, deployed) {
         (Some(latest), Some(deployed)) => Some(
             latest
@@ -206,9 +438,10 @@ fn deploy_cell(
     html! {
         td class=(class_of(deployed.is_some(), behind)) data-label=(environment.as_str()) {
             @match deployed {
-                Some(stored) => { (record_lines(stored, Some(behind), held, page)) }
+                Some(stored) => { (record_lines(&project.name, stored, Some(behind), held, page)) }
                 None => { "never deployed" @if let Some(held) = held { (held) } }
             }
+            (extra)
         }
     }
 }
@@ -216,6 +449,7 @@ fn deploy_cell(
 /// A record's lines: its number (and how far behind, for a deploy), its age, commit and author,
 /// `note` (a release held at the gate), and its changelog folded.
 fn record_lines(
+    name: &AppName,
     stored: &StoredRecord,
     behind: Option<Option<u64>>,
     note: Option<Markup>,
@@ -237,7 +471,7 @@ fn record_lines(
                 " " span.rollback title="a rollback" { "rollback" }
             }
             @if let Some((_, contains)) = page.contains {
-                @let answer = contains(stored).as_str();
+                @let answer = contains(name, stored).as_str();
                 " " span class=(format!("contains-{answer}")) { (answer) }
             }
         }

@@ -7,7 +7,7 @@ use std::io::{IsTerminal, Write};
 
 use catapult_core::ops::contains::Contains;
 use catapult_core::record::text::terminal_safe;
-use catapult_core::record::{Record, StoredRecord};
+use catapult_core::record::{Entry, Record, Stored, StoredRecord};
 use jiff::Timestamp;
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
@@ -174,11 +174,15 @@ impl Printer {
             let mut line = String::new();
             for (index, (text, style)) in cells.into_iter().enumerate() {
                 let pad = widths[index].saturating_sub(text.chars().count());
-                line.push_str(&self.paint(&text, style));
+                if !text.is_empty() {
+                    line.push_str(&self.paint(&text, style));
+                }
                 if index < last {
                     line.push_str(&" ".repeat(pad + 2));
                 }
             }
+            // An empty last cell leaves no spaces at the end of the line.
+            line.truncate(line.trim_end_matches(' ').len());
             line
         };
         let mut out = vec![render(
@@ -347,12 +351,59 @@ pub fn rollback_cell(rollback: bool) -> Cell {
 
 /// `Y`, `N` or `?`, coloured.
 pub fn contains_cell(answer: Contains) -> Cell {
-    let style = match answer {
+    Cell::new(answer.as_str(), contains_style(answer))
+}
+
+/// The colour of a `Y`, `N` or `?` answer.
+pub fn contains_style(answer: Contains) -> Style {
+    match answer {
         Contains::Yes => Style::Green,
         Contains::No => Style::Red,
         Contains::Unknown => Style::Yellow,
-    };
-    Cell::new(answer.as_str(), style)
+    }
+}
+
+/// An entry of the promotion rules (an approval, a freeze, a hold's clearing) as written: its
+/// stored fields, with `name` and `version_id`.
+pub struct EntryView {
+    fields: Map<String, Value>,
+}
+
+impl EntryView {
+    /// The view of `stored`, about `name` (an application, or an environment).
+    pub fn of<E: Entry>(name: &str, stored: &Stored<E>) -> Self {
+        let mut fields = match serde_json::from_slice(&stored.record.to_json()) {
+            Ok(Value::Object(fields)) => fields,
+            _ => Map::new(),
+        };
+        fields.insert("name".into(), Value::from(name));
+        fields.insert("version_id".into(), Value::from(stored.version_id.as_str()));
+        EntryView { fields }
+    }
+}
+
+impl Serialize for EntryView {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        self.fields.serialize(serializer)
+    }
+}
+
+impl View for EntryView {
+    fn render(&self, printer: &Printer) -> Result<()> {
+        let pairs: Vec<(&str, Cell)> = self
+            .fields
+            .iter()
+            .filter(|(_, value)| !value.is_null())
+            .map(|(key, value)| {
+                let text = match value {
+                    Value::String(text) => text.clone(),
+                    other => other.to_string(),
+                };
+                (key.as_str(), Cell::plain(text))
+            })
+            .collect();
+        printer.fields(&pairs)
+    }
 }
 
 /// A record as the command line's JSON shows it: its stored fields, plus `name`, `version_id`,

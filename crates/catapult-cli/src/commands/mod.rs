@@ -8,25 +8,35 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
 use catapult_core::git::Checkout;
+use catapult_core::ops::board::{Board, read_board};
+use catapult_core::ops::tickets::same_ticket;
 use catapult_core::ops::{Mode, Outcome, within_deadline};
-use catapult_core::record::{App, AppName, EnvironmentName, EnvironmentPlace, Layout};
+use catapult_core::record::{
+    App, AppName, EnvironmentName, EnvironmentPlace, Layout, checked_author,
+};
 use catapult_core::store::tally::Tallied;
 use catapult_core::store::{Location, RecordStore};
 
 use crate::args::Command;
+use crate::cache::FileCache;
 use crate::config::Config;
 use crate::error::{Failure, Result};
 use crate::output::{Printer, RecordView, clean};
 
+mod approve;
 mod current;
 mod deploy;
 mod diff;
 mod find;
+mod freeze;
 mod history;
+mod hold;
 mod log;
+mod metrics;
 mod release;
 mod show;
 mod status;
+mod tickets;
 
 /// What every command that reads the store works with.
 pub struct Context<S> {
@@ -76,6 +86,12 @@ pub async fn run<S: RecordStore>(context: &Context<S>, command: &Command) -> Res
         Command::Log { name, range } => log::log(context, name, range).await,
         Command::Diff { name, from, to } => diff::diff(context, name, from, to).await,
         Command::Status(args) => status::status(context, args).await,
+        Command::Tickets(args) => tickets::tickets(context, args).await,
+        Command::Metrics(args) => metrics::metrics(context, args).await,
+        Command::Approve(args) => approve::approve(context, args).await,
+        Command::Freeze(args) => freeze::freeze(context, args).await,
+        Command::Unfreeze(args) => freeze::unfreeze(context, args).await,
+        Command::ReleaseHold(args) => hold::release_hold(context, args).await,
         Command::Completions { .. } => Ok(()),
     }
 }
@@ -124,6 +140,116 @@ impl<S: RecordStore> Context<S> {
         Ok((checkout, sha))
     }
 
+    /// The checkout, when the command runs in a git repository that can be opened; `None`
+    /// otherwise, for the commands that only use one when at hand.
+    fn checkout_if_any(&self) -> Option<Checkout> {
+        self.root
+            .as_ref()
+            .and_then(|root| Checkout::open(root).ok())
+    }
+
+    /// `given`, an environment the configuration declares (any, when it declares none); the
+    /// error says what was not `done` and the closest declared name.
+    fn declared_environment(&self, given: &str, done: &str) -> Result<EnvironmentName> {
+        let name = environment_name("ENV", given)?;
+        self.layout().check_declared(&name).map_err(|undeclared| {
+            let declared: Vec<&str> = undeclared.declared.iter().map(|env| env.as_str()).collect();
+            let guess = undeclared
+                .closest
+                .map(|closest| format!(" Did you mean {:?}?", closest.as_str()))
+                .unwrap_or_default();
+            Failure::new(format!(
+                "environment {:?} is not declared in {} (its environments: {}), so nothing was {done}.{guess}",
+                undeclared.name.as_str(),
+                self.config.source,
+                declared.join(", "),
+            ))
+        })?;
+        Ok(name)
+    }
+
+    /// Who acts: `given` (the flag `flag`), else git's `user.email`, checked as a release's
+    /// author is.
+    fn person(&self, flag: &str, given: Option<&str>) -> Result<String> {
+        match given {
+            Some(given) => checked_author(flag, given).map_err(Failure::new),
+            None => {
+                let email = self
+                    .checkout_if_any()
+                    .and_then(|checkout| checkout.configured_email())
+                    .ok_or_else(|| {
+                        Failure::new(format!(
+                            "who are you? give {flag} EMAIL, or set git's user.email"
+                        ))
+                    })?;
+                checked_author("git's user.email", &email).map_err(Failure::new)
+            }
+        }
+    }
+
+    /// `ticket` checked as one the configuration's pattern finds: a typo must not answer
+    /// "nowhere".
+    fn ticket(&self, ticket: &str) -> Result<String> {
+        let ticket = ticket.trim();
+        let pattern = &self.config.tickets;
+        // As typed, or in capitals (ops-142 for OPS-142): ticket keys are compared without case.
+        for form in [ticket.to_owned(), ticket.to_ascii_uppercase()] {
+            let found = pattern.find([form.as_str()]);
+            if found.tickets.len() == 1 && same_ticket(&found.tickets[0], ticket) {
+                return Ok(found.tickets[0].clone());
+            }
+        }
+        Err(Failure::new(format!(
+            "TICKET {:?} is not a ticket the ticket pattern {:?} finds in commit messages (tickets look like ABC-123, sc-123 or ch123 by default; .catapult.toml's [tickets] pattern sets another)",
+            clean(ticket),
+            pattern.as_str()
+        )))
+    }
+
+    /// Where `environment`'s ad-hoc freezes live.
+    fn freezes(&self, environment: &EnvironmentName) -> Result<Location> {
+        self.layout().freezes(environment).map_err(Failure::new)
+    }
+
+    /// The board of `names` (every application when empty) and `environments` (the layout's
+    /// when empty), through `cache`.
+    async fn board_of(
+        &self,
+        names: &[AppName],
+        environments: &[String],
+        cache: &mut FileCache,
+        doing: &str,
+    ) -> Result<Board> {
+        let asked: Vec<EnvironmentName> = environments
+            .iter()
+            .map(|environment| environment_name("--env", environment))
+            .collect::<Result<_>>()?;
+        let keep = |name: &str| names.is_empty() || names.iter().any(|wanted| wanted == name);
+        let board = self
+            .deadline(
+                doing,
+                read_board(
+                    &self.store,
+                    self.layout(),
+                    (!asked.is_empty()).then_some(asked.as_slice()),
+                    false,
+                    keep,
+                    cache,
+                ),
+            )
+            .await?;
+        if let Some(missing) = names
+            .iter()
+            .find(|name| !board.projects.iter().any(|project| project.name == **name))
+        {
+            return Err(Failure::new(format!(
+                "no application {missing} in s3://{}: it has no release records",
+                self.layout().releases_bucket
+            )));
+        }
+        Ok(board)
+    }
+
     /// Runs `step`, which is `doing` something, within the step's deadline.
     async fn deadline<T>(
         &self,
@@ -132,6 +258,26 @@ impl<S: RecordStore> Context<S> {
     ) -> Result<T> {
         Ok(within_deadline(&self.store, doing, step).await?)
     }
+}
+
+/// The application names given, checked.
+fn app_names(names: &[String]) -> Result<Vec<AppName>> {
+    names
+        .iter()
+        .map(|name| AppName::parse("NAME", name).map_err(Failure::new))
+        .collect()
+}
+
+/// A reason given as `flag`: one line of at most 500 characters, terminal-safe; empty is none.
+fn reason(flag: &str, given: Option<&str>) -> Result<Option<String>> {
+    let Some(given) = given.map(str::trim).filter(|given| !given.is_empty()) else {
+        return Ok(None);
+    };
+    catapult_core::store::location::check_text(flag, given, 500).map_err(Failure::new)?;
+    if given.contains(['\n', '\r']) {
+        return Err(Failure::new(format!("{flag}: give the reason on one line")));
+    }
+    Ok(Some(given.to_owned()))
 }
 
 /// An environment's name given as `field`, checked as the resource checks its `environment`.

@@ -76,7 +76,7 @@ pub async fn release<S: RecordStore>(context: &Context<S>, args: &ReleaseArgs) -
         force: args.force,
         action_type: MANUAL,
         build: None,
-        tickets: Default::default(),
+        tickets: context.config.tickets.clone(),
     };
     preview_then_write(
         context,

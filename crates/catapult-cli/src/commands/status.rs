@@ -1,11 +1,21 @@
 //! `catapult status` (`projects.ls`): the board. Every application's latest release and, per
-//! environment, the deploy it runs now; as a table, JSON rows, or one HTML page.
+//! environment, the deploy it runs now, with what the rules say there (a hold, a freeze, a
+//! release awaiting approval); as a table, JSON rows, or one HTML page, which also shows each
+//! cell's delivery metrics and what promoting its upstream environment would ship.
+
+use std::collections::HashMap;
 
 use catapult_core::ops::board::{self, Project, Row, RowKind};
 use catapult_core::ops::contains::{Contains, contains};
-use catapult_core::record::{EnvironmentName, StoredRecord};
+use catapult_core::ops::lineage::Lineage;
+use catapult_core::ops::metrics::{Window, delivery_metrics};
+use catapult_core::ops::rules::standing::{Standing, standing};
+use catapult_core::ops::rules::store_now;
+use catapult_core::ops::summary::{HistoryKind, read_history};
+use catapult_core::ops::tickets::{TicketQuery, TicketReleases, find_ticket};
+use catapult_core::record::{AppName, EnvironmentName, StoredRecord};
 use catapult_core::store::RecordStore;
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -13,7 +23,7 @@ use super::{Context, environment_name, note};
 use crate::args::StatusArgs;
 use crate::cache::FileCache;
 use crate::error::{Failure, Result};
-use crate::html;
+use crate::html::{self, ContainsFn};
 use crate::output::{Cell, Printer, Style, View, age, behind_style, contains_cell, rollback_cell};
 
 /// `catapult status`.
@@ -40,6 +50,11 @@ pub async fn status<S: RecordStore>(context: &Context<S>, args: &StatusArgs) -> 
         .as_deref()
         .map(|revision| context.resolve_revision(revision))
         .transpose()?;
+    let ticket = args
+        .ticket
+        .as_deref()
+        .map(|ticket| context.ticket(ticket))
+        .transpose()?;
     let mut cache = FileCache::open(context.cache_dir.as_deref(), &context.store_name);
     let keep = |name: &str| only.as_ref().is_none_or(|only| only.is_match(name));
     let started = std::time::Instant::now();
@@ -56,7 +71,6 @@ pub async fn status<S: RecordStore>(context: &Context<S>, args: &StatusArgs) -> 
             ),
         )
         .await?;
-    cache.save();
     let cost = board.cost;
     tracing::debug!(
         listings = cost.listings,
@@ -65,18 +79,85 @@ pub async fn status<S: RecordStore>(context: &Context<S>, args: &StatusArgs) -> 
         elapsed_ms = started.elapsed().as_millis() as u64,
         "read the board"
     );
-    let contains = |stored: &StoredRecord| match &wanted {
-        Some((checkout, sha)) => contains(Some(checkout), &stored.record, sha),
-        None => Contains::Unknown,
+    let now = store_now(&context.store);
+    let standing = context
+        .deadline(
+            "reading the freezes, holds and approvals",
+            standing(&context.store, layout, &board, now),
+        )
+        .await?;
+    let tickets: Option<HashMap<AppName, TicketReleases>> = match &ticket {
+        None => None,
+        Some(ticket) => {
+            let checkout = context.checkout_if_any();
+            let query = TicketQuery {
+                wanted: ticket,
+                checkout: checkout.as_ref(),
+                pattern: &context.config.tickets,
+            };
+            let found = context
+                .deadline(
+                    &format!("reading the release histories for {ticket}"),
+                    find_ticket(
+                        &context.store,
+                        layout,
+                        &board,
+                        query,
+                        &mut cache,
+                        &mut Default::default(),
+                    ),
+                )
+                .await?;
+            Some(
+                found
+                    .into_iter()
+                    .map(|app| (app.name, app.releases))
+                    .collect(),
+            )
+        }
     };
+    let contains = |name: &AppName, stored: &StoredRecord| match (&wanted, &tickets) {
+        (Some((checkout, sha)), _) => contains(Some(checkout), &stored.record, sha),
+        (None, Some(tickets)) => tickets.get(name).map_or(Contains::Unknown, |releases| {
+            releases.holds(stored.record.version)
+        }),
+        (None, None) => Contains::Unknown,
+    };
+    let asked_about = args
+        .contains
+        .as_deref()
+        .or(ticket.as_deref())
+        .map(|asked| (asked, &contains as ContainsFn<'_>));
     if let Some(path) = &args.html {
+        let window = Window::last(SignedDuration::from_hours(BOARD_WINDOW_DAYS * 24), now);
+        let figures = context
+            .deadline(
+                "reading the histories for the delivery metrics",
+                delivery_metrics(
+                    &context.store,
+                    layout,
+                    &board,
+                    window,
+                    &mut cache,
+                    &mut Default::default(),
+                ),
+            )
+            .await?;
+        let shipments = context
+            .deadline(
+                "reading what each promotion would ship",
+                shipments(context, &board, &mut cache),
+            )
+            .await?;
+        cache.save();
         let page = html::Page {
             source: &format!("s3://{}", layout.releases_bucket),
-            now: Timestamp::now(),
-            contains: args
-                .contains
-                .as_deref()
-                .map(|revision| (revision, &contains as html::ContainsFn<'_>)),
+            now,
+            contains: asked_about,
+            standing: &standing,
+            metrics: &figures,
+            window,
+            shipments: &shipments,
         };
         let text = html::render(&board, &page);
         std::fs::write(path, text)
@@ -89,20 +170,88 @@ pub async fn status<S: RecordStore>(context: &Context<S>, args: &StatusArgs) -> 
         ));
         return Ok(());
     }
+    cache.save();
     context.printer.show(&StatusView {
         board: &board,
-        contains: wanted
-            .is_some()
-            .then_some(&contains as &dyn Fn(&StoredRecord) -> Contains),
+        contains: asked_about.map(|(_, contains)| contains),
+        standing: &standing,
         bucket: layout.releases_bucket.as_str(),
     })
+}
+
+/// The window of the board page's delivery metrics.
+const BOARD_WINDOW_DAYS: i64 = 30;
+
+/// What promoting each environment's upstream to it would ship, for the board page: per
+/// application and column whose upstream (the first environment of its gate that is a column,
+/// else the column before it) runs a newer release.
+async fn shipments<S: RecordStore>(
+    context: &Context<S>,
+    board: &board::Board,
+    cache: &mut FileCache,
+) -> catapult_core::Result<Vec<html::Shipment>> {
+    let layout = context.layout();
+    let mut all = Vec::new();
+    for (row, project) in board.projects.iter().enumerate() {
+        let app = layout.app(&project.name);
+        let mut history = None;
+        for (column, (_, deployed)) in project.deploys.iter().enumerate() {
+            let gate_column = board.gates.get(column).and_then(|gate| {
+                gate.iter().find_map(|upstream| {
+                    board
+                        .environments
+                        .iter()
+                        .position(|column| column == upstream)
+                })
+            });
+            let Some(upstream) = gate_column.or(column.checked_sub(1)) else {
+                continue;
+            };
+            let Some((upstream_env, Some(upstream_deploy))) = project.deploys.get(upstream) else {
+                continue;
+            };
+            let runs = deployed.as_ref().map(|stored| stored.record.version);
+            let promoted = upstream_deploy.record.version;
+            if runs.is_some_and(|runs| runs >= promoted) {
+                continue;
+            }
+            if history.is_none() {
+                history = Some(
+                    read_history(
+                        &context.store,
+                        &app.releases,
+                        board.etag(&app.releases),
+                        HistoryKind::Releases,
+                        cache,
+                        &mut Default::default(),
+                    )
+                    .await?,
+                );
+            }
+            let releases = history.as_deref().unwrap_or_default();
+            let lineage = Lineage::of(releases);
+            all.push(html::Shipment {
+                row,
+                column,
+                from: upstream_env.clone(),
+                promoted,
+                runs,
+                releases: lineage
+                    .between(runs, promoted)
+                    .map(|ships| ships.into_iter().cloned().collect()),
+            });
+        }
+    }
+    Ok(all)
 }
 
 /// The board as rows: one per application's release and per environment.
 struct StatusView<'a> {
     board: &'a board::Board,
-    /// With `--contains`: each record's answer.
-    contains: Option<&'a dyn Fn(&StoredRecord) -> Contains>,
+    /// With `--contains` or `--ticket`: each record's answer.
+    contains: Option<ContainsFn<'a>>,
+    /// What the rules say of each cell.
+    standing: &'a Standing,
     bucket: &'a str,
 }
 
@@ -116,7 +265,7 @@ impl StatusView<'_> {
     fn rows_with_notes(&self) -> Vec<(Row<'_>, Option<String>)> {
         let board = self.board;
         let mut noted = Vec::new();
-        for project in &board.projects {
+        for (index, project) in board.projects.iter().enumerate() {
             for row in project.rows() {
                 let column = row.environment.and_then(|environment| {
                     board
@@ -127,23 +276,41 @@ impl StatusView<'_> {
                 let waiting = column
                     .map(|column| board.waiting_for(project, column))
                     .unwrap_or_default();
-                let note = project
-                    .latest
-                    .as_ref()
-                    .filter(|_| !waiting.is_empty())
-                    .map(|latest| {
-                        let names: Vec<&str> = waiting.iter().map(|name| name.as_str()).collect();
-                        format!(
-                            "release {} waiting for {}",
-                            latest.record.version,
-                            names.join(", ")
-                        )
-                    });
+                let mut notes: Vec<String> = Vec::new();
+                if let Some(latest) = project.latest.as_ref().filter(|_| !waiting.is_empty()) {
+                    let names: Vec<&str> = waiting.iter().map(|name| name.as_str()).collect();
+                    notes.push(format!(
+                        "release {} waiting for {}",
+                        latest.record.version,
+                        names.join(", ")
+                    ));
+                }
+                if let Some(column) = column {
+                    notes.extend(standing_notes(self.standing, index, column));
+                }
+                let note = (!notes.is_empty()).then(|| notes.join("; "));
                 noted.push((row, note));
             }
         }
         noted
     }
+}
+
+/// What the rules say of one cell, in short phrases: a hold, a pending approval, a freeze.
+fn standing_notes(standing: &Standing, row: usize, column: usize) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let Some(cell) = standing.cells.get(row).and_then(|cells| cells.get(column)) {
+        if let Some(held_at) = cell.held_at {
+            notes.push(format!("held at {held_at} after a rollback"));
+        }
+        if let Some(version) = cell.awaiting_approval {
+            notes.push(format!("release {version} awaits approval"));
+        }
+    }
+    if let Some(Some(frozen)) = standing.frozen.get(column) {
+        notes.push(format!("frozen by {frozen}"));
+    }
+    notes
 }
 
 impl Serialize for StatusView<'_> {
@@ -170,7 +337,7 @@ impl Serialize for StatusView<'_> {
                 if let (Some(contains), Value::Object(object)) = (self.contains, &mut value) {
                     object.insert(
                         "contains".into(),
-                        row.record.map_or(Value::Null, |stored| Value::from(contains(stored).as_str())),
+                        row.record.map_or(Value::Null, |stored| Value::from(contains(row.name, stored).as_str())),
                     );
                 }
                 value
@@ -231,7 +398,7 @@ impl View for StatusView<'_> {
                         Cell::plain(record.action_type.as_deref().unwrap_or("")),
                     ]);
                     if let Some(contains) = self.contains {
-                        cells.push(contains_cell(contains(stored)));
+                        cells.push(contains_cell(contains(row.name, stored)));
                     }
                 }
                 None => {
