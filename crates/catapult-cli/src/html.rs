@@ -58,6 +58,7 @@ section.ship { margin: 0 0 16px; padding: 8px 12px; border: 1px solid #d1d9e0; b
 section.ship:target { border-color: #0969da; box-shadow: 0 0 0 2px #ddf4ff; }
 section.ship h3 { font-size: 15px; margin: 0 0 4px; }
 section.ship p { margin: 0 0 6px; color: #3d444d; }
+section.ship pre { max-width: none; }
 div.shipped { margin: 6px 0; }
 .contains-Y { color: #116329; font-weight: 700; }
 .contains-N { color: #b3261e; font-weight: 700; }
@@ -406,7 +407,7 @@ fn deploy_cell(
                 }
             }
         }
-        @if let Some(metrics) = page.metrics_of(&project.name, environment) {
+        @if let Some(metrics) = page.metrics_of(&project.name, environment).filter(|_| deployed.is_some()) {
             (metrics_lines(metrics, page))
         }
     };

@@ -154,12 +154,20 @@ fn the_board_page_renders_offline_in_a_browser() {
         // A legend entry for every colour.
         "latest release runs the latest release 1–2 releases behind 3–5 behind 6 or more behind never deployed vN waiting for …: held at this environment's gate",
         "rollback",
+        // Each cell's delivery metrics over the window, and what promoting would ship.
+        "promoting staging ships 4 releases",
+        "What promotion would ship billing: staging v6 → production v2 4 releases, 0 commits v6",
     ] {
         assert!(
             text.contains(expected),
             "{expected:?} not in the page's text:\n{text}"
         );
     }
+    // Production runs what staging does for search: nothing to ship.
+    assert!(!text.contains("search: staging"), "{text}");
+    // Each deploy cell's trend is an inline SVG, with its figures said in its title.
+    assert!(dom.contains("<svg class=\"trend\""), "{dom}");
+    assert!(dom.contains("deploys per 2.5 days, oldest first:"), "{dom}");
     // The record's markup is text on the page, never markup.
     assert!(
         dom.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
