@@ -1151,6 +1151,143 @@ class Bench:
             "after the other (OLD_PROJECTS_LS in ci/lib/bench.py).")
 
 
+    # --- catapult metrics and tickets: whole histories ------------------------------------
+
+    def questions_figures(self) -> None:
+        """`catapult metrics` and `catapult tickets` over PROJECTS applications x 3 environments x
+        DEPLOYS deploys each (and as many releases), at the default layout: cold (an empty
+        cache: the board's listing and GETs, then each key's versions listed and every record
+        read) and warm (the cache holds every history: the listing alone). Beside the cold run,
+        the server's own time for the same requests, 32 at a time (the command's concurrency)."""
+        catapult = self.binaries.path("catapult")
+        if not catapult.exists():
+            self.summary.notes.append(f"{catapult} is not built: metrics and tickets not measured.")
+            return
+        projects, deploys = self.args.questions_projects, self.args.questions_deploys
+        environments = ["staging", "qa", "production"]
+        label = f"{projects} apps x {len(environments)} envs x {deploys} deploys"
+        log(f"--- catapult metrics and tickets: {label} (seeding {projects * deploys * 4} records)")
+        bucket = new_bucket(self.s3, "questions")
+        now = int(time.time())
+        start = now - 29 * 86_400
+        step = (29 * 86_400) // max(deploys, 1)
+
+        def seed_app(index: int) -> None:
+            client = s3_client(self.endpoint)
+            name = f"app-{index:03d}"
+            for number in range(1, deploys + 1):
+                at = start + number * step
+                commits = [f"{index:08x}{number:08x}{k:024x}" for k in range(2)]
+                body = {
+                    "version": number, "commit": commits[0], "image": None,
+                    "author": "bench@example.com",
+                    "changelog": "\n".join(f"{c[:7]}  2026-11-20  Bench  OPS-{number}: change" for c in commits),
+                    "commits": commits,
+                    "commit_times": [time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at - 3600 * (k + 1))) for k in range(2)],
+                    "tickets": [f"OPS-{number}"],
+                    "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at - 60)),
+                    "rollback": False, "action_type": "automated", "highest_version": number,
+                }
+                client.put_object(Bucket=bucket, Key=name, Body=json.dumps(body).encode())
+                for offset, env in enumerate(environments):
+                    # Every tenth deploy to production goes back one release: a rollback.
+                    back = env == "production" and number % 10 == 0 and number > 1
+                    deployed = dict(body, version=number - 1 if back else number,
+                                    rollback=back, environment=env,
+                                    timestamp=time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                            time.gmtime(at + 600 * offset)))
+                    client.put_object(Bucket=bucket, Key=f"deploys/{env}/{name}",
+                                      Body=json.dumps(deployed).encode())
+
+        from concurrent.futures import ThreadPoolExecutor
+        began = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(seed_app, range(projects)))
+        log(f"    seeded in {time.perf_counter() - began:.0f} s")
+        home = self.scratch / "questions-home"
+        home.mkdir()
+        config = home / "catapult.toml"
+        config.write_text(f'[release]\ns3_bucket = "{bucket}"\n' + "".join(
+            f"[deploy.{env}]\n" for env in environments))
+        environment = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(home),
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+            "AWS_ENDPOINT_URL_S3": self.endpoint,
+            "AWS_REGION": "us-east-1",
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+
+        def run(command: list[str], cache: Path, wrapper: list[str] | None = None) -> Run:
+            argv = list(wrapper or []) + [str(catapult), *command, "--json",
+                                          "--config", str(config)]
+            began = time.perf_counter()
+            process = subprocess.run(argv, cwd=home, capture_output=True, text=True,
+                                     env={**environment, "XDG_CACHE_HOME": str(cache)})
+            result = Run(process.returncode, process.stdout, process.stderr,
+                         time.perf_counter() - began)
+            expect_success(result, "catapult " + " ".join(command))
+            answer = result.json()
+            if command[0] == "metrics" and len(answer) != projects * len(environments):
+                raise BrokenRun(f"catapult metrics printed {len(answer)} rows")
+            if command[0] == "tickets" and len(answer) != projects:
+                raise BrokenRun(f"catapult tickets printed {len(answer)} applications")
+            return result
+
+        def fresh_cache() -> Path:
+            return Path(tempfile.mkdtemp(dir=self.scratch, prefix="cache-"))
+
+        runs = self.args.status_runs
+        for command, what in ((["metrics"], "metrics"),
+                              (["tickets", f"OPS-{deploys // 2}"], "tickets")):
+            warm_cache = fresh_cache()
+            mark = self.server_log.mark()
+            cold_run = run(command, warm_cache)
+            cold_requests = self.server_log.requests_since(mark)
+            mark = self.server_log.mark()
+            run(command, warm_cache)
+            warm_requests = self.server_log.requests_since(mark)
+            listed = sum(1 for line in cold_requests if "versions" in line)
+            reads = sum(1 for line in cold_requests if "versionId=" in line)
+            self.summary.row(f"catapult {what}: S3 requests, cold", label,
+                             f"{len(cold_requests)} ({listed} ListObjectVersions pages, "
+                             f"{reads} GetObject of a version, the rest the board's)",
+                             "the board's, plus each history's pages and records")
+            self.summary.row(f"catapult {what}: S3 requests, warm", label,
+                             f"{len(warm_requests)} ({shape_counts(warm_requests)})",
+                             "the board's listing alone")
+            cold = statistics.median([cold_run.seconds] + [run(command, fresh_cache()).seconds
+                                                           for _ in range(max(1, runs // 3))])
+            warm = statistics.median(run(command, warm_cache).seconds for _ in range(runs))
+            floor = statistics.median(parallel_gets(self.port, [
+                line for line in cold_requests if line.startswith("GET ")], 32)
+                for _ in range(3))
+            self.summary.row(f"catapult {what}: median wall time, cold", label, ms(cold),
+                             f"within 2x the server's time for the same requests "
+                             f"({ms(floor)}): " + ("met" if cold <= 2 * floor else "NOT met"))
+            self.summary.row(f"catapult {what}: median wall time, warm", label, ms(warm),
+                             "under 500 ms: " + ("met" if warm < 0.5 else "NOT met"))
+            if Path("/usr/bin/time").exists():
+                peaks = []
+                for _ in range(3):
+                    report = self.scratch / f"time-{uuid.uuid4().hex}.txt"
+                    run(command, warm_cache, ["/usr/bin/time", "-v", "-o", str(report)])
+                    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)",
+                                      report.read_text())
+                    if match:
+                        peaks.append(int(match.group(1)))
+                if peaks:
+                    peak = max(peaks)
+                    self.summary.row(f"catapult {what}: peak memory, warm", label,
+                                     f"{peak / 1024:.1f} MB",
+                                     "under 20 MB: " + ("met" if peak < 20 * 1024 else "NOT met"))
+            cached = max(warm_cache.glob("histories-*.json"), key=lambda p: p.stat().st_size,
+                         default=None)
+            if cached is not None:
+                self.summary.row(f"catapult {what}: the histories cache file", label,
+                                 f"{cached.stat().st_size / 1e6:.1f} MB")
+
     def flatness(self) -> None:
         for what, points in self.own_times.items():
             points.sort()
@@ -1179,6 +1316,8 @@ class Bench:
                     self.changelog_bench()
             if self.args.only in (None, "status"):
                 self.status_figures()
+            if self.args.only in (None, "questions"):
+                self.questions_figures()
         except BrokenRun as err:
             self.summary.broken.append(str(err).splitlines()[0])
             log(f"error: {err}")
@@ -1338,8 +1477,13 @@ def main() -> int:
                         help="applications on the board of catapult status")
     parser.add_argument("--status-runs", type=int,
                         help="timed runs of catapult status, cold and warm (default 10)")
-    parser.add_argument("--only", choices=["resource", "status"],
-                        help="only the resource's figures, or only catapult status's")
+    parser.add_argument("--only", choices=["resource", "status", "questions"],
+                        help="only the resource's figures, catapult status's, or those of "
+                             "catapult metrics and tickets")
+    parser.add_argument("--questions-projects", type=int, default=50,
+                        help="applications of catapult metrics and tickets")
+    parser.add_argument("--questions-deploys", type=int, default=200,
+                        help="deploys to each environment of each application (and releases)")
     args = parser.parse_args()
     quick = args.quick
     for name, full, small in (("runs", 20, 3), ("out_runs", 10, 3), ("peak_runs", 3, 1),

@@ -1,17 +1,16 @@
 //! The files the command line keeps in the XDG cache directory (`$XDG_CACHE_HOME/catapult`, or
 //! `~/.cache/catapult`): the board's records, keyed by store, bucket, key and ETag (a record
-//! version never changes, so an entry never goes stale, it is only superseded); each store's
-//! whole histories as summaries, for `tickets` and `metrics`, read only by the commands that
-//! ask for them; and the MFA session. A cache that cannot be read or written is ignored with a
+//! version never changes, so an entry never goes stale, it is only superseded); the whole
+//! histories `tickets` and `metrics` read, as summaries, a file per store and key
+//! (`histories-v1/<store>/<key>.json`, names hashed), read when a command asks for that key;
+//! and the MFA session. A cache that cannot be read or written is ignored with a
 //! warning, never an error.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use std::cell::OnceCell;
-
 use catapult_core::ops::board::RecordCache;
-use catapult_core::ops::summary::{CachedHistory, HistoryCache, MemoryHistoryCache};
+use catapult_core::ops::summary::{CachedHistory, HistoryCache};
 use catapult_core::record::{Record, StoredRecord};
 use catapult_core::store::{BucketName, Location};
 use jiff::Timestamp;
@@ -51,44 +50,41 @@ struct Entry {
     record: serde_json::Value,
 }
 
-/// The prefix of a store's histories file; the version changes with its shape or meaning.
-const HISTORIES_FILE: &str = "histories-v1-";
+/// The directory of the histories, one file per key; the version changes with their shape or
+/// meaning.
+const HISTORIES_DIR: &str = "histories-v1";
 
-/// The board's records and the histories on disk, for one store.
+/// The board's records on disk, for one store, and the directory of its histories.
 #[derive(Debug)]
 pub struct FileCache {
     path: Option<PathBuf>,
     store: String,
     entries: Entries,
     changed: bool,
-    /// The histories file of this store, read when first asked.
-    histories_path: Option<PathBuf>,
-    histories: OnceCell<MemoryHistoryCache>,
-    histories_changed: bool,
+    histories: Option<PathBuf>,
 }
 
-/// The histories file name of `store`: its name, made of letters, digits and dashes.
-fn histories_file(store: &str) -> String {
-    let mut name = String::from(HISTORIES_FILE);
-    let mut dash = false;
-    for c in store.chars().take(120) {
-        if c.is_ascii_alphanumeric() {
-            name.push(c);
-            dash = false;
-        } else if !dash {
-            name.push('-');
-            dash = true;
-        }
-    }
-    name.push_str(".json");
-    name
+/// One key's history on disk: where it is from, and what was read.
+#[derive(Debug, Serialize, Deserialize)]
+struct HistoryFile {
+    bucket: String,
+    key: String,
+    #[serde(flatten)]
+    history: CachedHistory,
+}
+
+/// A stable 64-bit FNV-1a hash, for file names that must not change between builds.
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Reads a JSON file of the cache: what it holds, or the default when it is absent or cannot
 /// be read (said in a warning).
 fn read_json<T: Default + serde::de::DeserializeOwned>(path: &Path) -> T {
-    match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|err| {
+    match std::fs::File::open(path) {
+        Ok(file) => serde_json::from_reader(std::io::BufReader::new(file)).unwrap_or_else(|err| {
             tracing::warn!("ignoring the cache {}: {err}", path.display());
             T::default()
         }),
@@ -127,9 +123,10 @@ impl FileCache {
             store: store.to_owned(),
             entries,
             changed: false,
-            histories_path: directory.map(|dir| dir.join(histories_file(store))),
-            histories: OnceCell::new(),
-            histories_changed: false,
+            histories: directory.map(|dir| {
+                dir.join(HISTORIES_DIR)
+                    .join(format!("{:016x}", fnv1a(store)))
+            }),
         }
     }
 
@@ -142,38 +139,46 @@ impl FileCache {
         if let Some(path) = self.path.as_ref().filter(|_| self.changed) {
             write_json(path, &self.entries);
         }
-        if let (Some(path), Some(histories)) = (
-            self.histories_path
-                .as_ref()
-                .filter(|_| self.histories_changed),
-            self.histories.get(),
-        ) {
-            write_json(path, histories);
-        }
     }
 
-    fn histories(&self) -> &MemoryHistoryCache {
-        self.histories.get_or_init(|| {
-            self.histories_path
-                .as_deref()
-                .map(read_json)
-                .unwrap_or_default()
-        })
+    /// The file of `at`'s history.
+    fn history_path(&self, at: &Location) -> Option<PathBuf> {
+        let dir = self.histories.as_ref()?;
+        let name = fnv1a(&format!("{}\n{}", at.bucket, at.key));
+        Some(dir.join(format!("{name:016x}.json")))
     }
 }
 
 impl HistoryCache for FileCache {
-    fn history(&self, at: &Location) -> Option<&CachedHistory> {
-        self.histories().history(at)
+    fn history(&mut self, at: &Location) -> Option<CachedHistory> {
+        let path = self.history_path(at)?;
+        let file: Option<HistoryFile> = read_json(&path);
+        // Two keys whose names hash alike: the file is the other's.
+        file.filter(|file| file.bucket == at.bucket.as_str() && file.key == at.key.as_str())
+            .map(|file| file.history)
     }
 
-    fn remember_history(&mut self, at: &Location, history: CachedHistory) {
-        self.histories();
-        if let Some(histories) = self.histories.get_mut() {
-            histories.remember_history(at, history);
-            self.histories_changed = true;
+    fn remember_history(&mut self, at: &Location, history: &CachedHistory) {
+        if let Some(path) = self.history_path(at) {
+            write_json(
+                &path,
+                &HistoryFileRef {
+                    bucket: at.bucket.as_str(),
+                    key: at.key.as_str(),
+                    history,
+                },
+            );
         }
     }
+}
+
+/// A [`HistoryFile`] to write, borrowed.
+#[derive(Serialize)]
+struct HistoryFileRef<'a> {
+    bucket: &'a str,
+    key: &'a str,
+    #[serde(flatten)]
+    history: &'a CachedHistory,
 }
 
 impl RecordCache for FileCache {
@@ -251,6 +256,45 @@ mod tests {
             FileCache::open(Some(dir.path()), "other").get(&at, "\"e3\""),
             None
         );
+    }
+
+    #[test]
+    fn remembers_each_history_in_a_file_of_its_own_across_runs() {
+        use catapult_core::ops::summary::Summary;
+        let dir = tempfile::tempdir().unwrap();
+        let api = Location::parse("releases", "api").unwrap();
+        let web = Location::parse("releases", "web").unwrap();
+        let history = CachedHistory {
+            etag: "\"e1\"".into(),
+            summaries: vec![Summary {
+                version_id: "v1".into(),
+                version: 1,
+                commit: "c".repeat(40),
+                time: Some(1_790_000_000),
+                rollback: false,
+                commits: vec!["c".repeat(40)],
+                commit_times: Some(vec![1_789_999_000]),
+                tickets: Some(vec!["OPS-1".into()]),
+                changelog: "ccccccc  2026-09-21  Dev  OPS-1: a change".into(),
+            }],
+        };
+        FileCache::open(Some(dir.path()), "store").remember_history(&api, &history);
+        let mut cache = FileCache::open(Some(dir.path()), "store");
+        assert_eq!(cache.history(&api), Some(history.clone()));
+        assert_eq!(cache.history(&web), None);
+        assert_eq!(
+            FileCache::open(Some(dir.path()), "other").history(&api),
+            None
+        );
+        // A file that names another key (two names hashing alike) answers nothing.
+        let path = cache.history_path(&api).unwrap();
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("\"api\"", "\"apj\"");
+        std::fs::write(&path, text).unwrap();
+        assert_eq!(cache.history(&api), None);
+        std::fs::write(&path, "{not json").unwrap();
+        assert_eq!(cache.history(&api), None);
     }
 
     #[test]

@@ -48,6 +48,13 @@ impl<'a, S: RecordStore> Walk<'a, S> {
         }
     }
 
+    /// The same walk in pages of the largest size from the first: for a reader that wants the
+    /// whole history, not only its newest records.
+    pub fn whole(mut self) -> Self {
+        self.page_size = LARGEST_PAGE_SIZE;
+        self
+    }
+
     /// The next older version, `None` past the oldest.
     pub async fn next(&mut self) -> Result<Option<ListedVersion>> {
         loop {

@@ -2,7 +2,9 @@
 //! our delivery doing): each record kept as a small [`Summary`] of what those questions need,
 //! and a [`HistoryCache`] that remembers a key's summaries under the ETag its current version
 //! had. Asking again reads nothing when the key has not changed, and when it has, only the
-//! versions written since (a version never changes).
+//! versions written since (a version never changes). A cache hands histories out and takes
+//! them back one key at a time, so that a reader holds one application's histories at once,
+//! not a whole bucket's.
 
 use std::collections::HashMap;
 
@@ -112,14 +114,13 @@ pub struct CachedHistory {
 /// forgets quietly: a cache is never a reason to fail.
 pub trait HistoryCache {
     /// The history of `at` as last read.
-    fn history(&self, at: &Location) -> Option<&CachedHistory>;
+    fn history(&mut self, at: &Location) -> Option<CachedHistory>;
     /// Remembers the history of `at`.
-    fn remember_history(&mut self, at: &Location, history: CachedHistory);
+    fn remember_history(&mut self, at: &Location, history: &CachedHistory);
 }
 
-/// A cache that remembers histories while it lives: the command line's file cache is one of
-/// these read from and written back to a file.
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+/// A cache that remembers histories while it lives.
+#[derive(Debug, Default, Clone)]
 pub struct MemoryHistoryCache {
     /// By bucket and key, on one line each.
     histories: HashMap<String, CachedHistory>,
@@ -132,12 +133,12 @@ impl MemoryHistoryCache {
 }
 
 impl HistoryCache for MemoryHistoryCache {
-    fn history(&self, at: &Location) -> Option<&CachedHistory> {
-        self.histories.get(&Self::key(at))
+    fn history(&mut self, at: &Location) -> Option<CachedHistory> {
+        self.histories.get(&Self::key(at)).cloned()
     }
 
-    fn remember_history(&mut self, at: &Location, history: CachedHistory) {
-        self.histories.insert(Self::key(at), history);
+    fn remember_history(&mut self, at: &Location, history: &CachedHistory) {
+        self.histories.insert(Self::key(at), history.clone());
     }
 }
 
@@ -170,24 +171,26 @@ pub async fn read_history<S: RecordStore>(
     let Some(etag) = etag else {
         return Ok(Vec::new());
     };
-    if let Some(cached) = cache.history(at).filter(|cached| cached.etag == etag) {
-        cost.cached_histories += 1;
-        return Ok(cached.summaries.clone());
-    }
+    let cached = match cache.history(at) {
+        Some(cached) if cached.etag == etag => {
+            cost.cached_histories += 1;
+            return Ok(cached.summaries);
+        }
+        other => other,
+    };
     cost.walked_histories += 1;
-    let known: HashMap<String, Summary> = cache
-        .history(at)
+    let known: HashMap<String, Summary> = cached
         .map(|cached| {
             cached
                 .summaries
-                .iter()
+                .into_iter()
                 .filter(|summary| summary.version_id != NULL_VERSION_ID)
-                .map(|summary| (summary.version_id.clone(), summary.clone()))
+                .map(|summary| (summary.version_id.clone(), summary))
                 .collect()
         })
         .unwrap_or_default();
     let mut listed: Vec<ListedVersion> = Vec::new();
-    let mut walk = RecordLog::new(store, at).walk();
+    let mut walk = RecordLog::new(store, at).walk().whole();
     while let Some(entry) = walk.next().await? {
         listed.push(entry);
     }
@@ -215,14 +218,12 @@ pub async fn read_history<S: RecordStore>(
         .collect();
     // Remembered under the ETag the listing told, which may be older than what was walked:
     // then the next read walks again, and reads only what is new.
-    cache.remember_history(
-        at,
-        CachedHistory {
-            etag: etag.to_owned(),
-            summaries: summaries.clone(),
-        },
-    );
-    Ok(summaries)
+    let history = CachedHistory {
+        etag: etag.to_owned(),
+        summaries,
+    };
+    cache.remember_history(at, &history);
+    Ok(history.summaries)
 }
 
 #[cfg(test)]
