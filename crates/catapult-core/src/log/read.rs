@@ -6,14 +6,11 @@
 //! store must answer the version asked for: one that answers another, or none (Garage ignores
 //! `versionId`), keeps no versions as catapult needs.
 
-use super::retry::wait_before_reading_again;
+use super::retry::{READ_ATTEMPTS, wait_before_reading_again};
 use super::{RecordLog, record_of};
 use crate::error::{Error, Result};
 use crate::record::{Entry, Stored};
 use crate::store::{ListedVersion, RecordStore, StoreError, StoreErrorKind, StoredObject};
-
-/// How many times a version is read before the step gives up on it.
-pub(super) const READ_ATTEMPTS: u32 = 5;
 
 /// What a careful read of a listed version found. Made once per read and consumed at once, so
 /// its size does not matter.

@@ -7,8 +7,10 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::MAX_WRITE_ATTEMPTS;
-use super::read::READ_ATTEMPTS;
 use crate::store::{Location, StoreError};
+
+/// How many times a version is read before the step gives up on it.
+pub(super) const READ_ATTEMPTS: u32 = 5;
 
 /// The waits between attempts: random below a cap that doubles from the base to the largest.
 const BACKOFF_BASE: Duration = Duration::from_millis(20);
