@@ -7,11 +7,10 @@ use std::collections::HashMap;
 
 use catapult_core::ops::board::{self, Project, Row, RowKind};
 use catapult_core::ops::contains::{Contains, contains};
-use catapult_core::ops::lineage::Lineage;
 use catapult_core::ops::metrics::{Window, delivery_metrics};
+use catapult_core::ops::promotion::board_shipments;
 use catapult_core::ops::rules::standing::{Standing, standing};
 use catapult_core::ops::rules::store_now;
-use catapult_core::ops::summary::{HistoryKind, read_history};
 use catapult_core::ops::tickets::{TicketQuery, TicketReleases, find_ticket};
 use catapult_core::record::{AppName, EnvironmentName, StoredRecord};
 use catapult_core::store::RecordStore;
@@ -146,7 +145,13 @@ pub async fn status<S: RecordStore>(context: &Context<S>, args: &StatusArgs) -> 
         let shipments = context
             .deadline(
                 "reading what each promotion would ship",
-                shipments(context, &board, &mut cache),
+                board_shipments(
+                    &context.store,
+                    layout,
+                    &board,
+                    &mut cache,
+                    &mut Default::default(),
+                ),
             )
             .await?;
         cache.save();
@@ -181,69 +186,6 @@ pub async fn status<S: RecordStore>(context: &Context<S>, args: &StatusArgs) -> 
 
 /// The window of the board page's delivery metrics.
 const BOARD_WINDOW_DAYS: i64 = 30;
-
-/// What promoting each environment's upstream to it would ship, for the board page: per
-/// application and column whose upstream (the first environment of its gate that is a column,
-/// else the column before it) runs a newer release.
-async fn shipments<S: RecordStore>(
-    context: &Context<S>,
-    board: &board::Board,
-    cache: &mut FileCache,
-) -> catapult_core::Result<Vec<html::Shipment>> {
-    let layout = context.layout();
-    let mut all = Vec::new();
-    for (row, project) in board.projects.iter().enumerate() {
-        let app = layout.app(&project.name);
-        let mut history = None;
-        for (column, (_, deployed)) in project.deploys.iter().enumerate() {
-            let gate_column = board.gates.get(column).and_then(|gate| {
-                gate.iter().find_map(|upstream| {
-                    board
-                        .environments
-                        .iter()
-                        .position(|column| column == upstream)
-                })
-            });
-            let Some(upstream) = gate_column.or(column.checked_sub(1)) else {
-                continue;
-            };
-            let Some((upstream_env, Some(upstream_deploy))) = project.deploys.get(upstream) else {
-                continue;
-            };
-            let runs = deployed.as_ref().map(|stored| stored.record.version);
-            let promoted = upstream_deploy.record.version;
-            if runs.is_some_and(|runs| runs >= promoted) {
-                continue;
-            }
-            if history.is_none() {
-                history = Some(
-                    read_history(
-                        &context.store,
-                        &app.releases,
-                        board.etag(&app.releases),
-                        HistoryKind::Releases,
-                        cache,
-                        &mut Default::default(),
-                    )
-                    .await?,
-                );
-            }
-            let releases = history.as_deref().unwrap_or_default();
-            let lineage = Lineage::of(releases);
-            all.push(html::Shipment {
-                row,
-                column,
-                from: upstream_env.clone(),
-                promoted,
-                runs,
-                releases: lineage
-                    .between(runs, promoted)
-                    .map(|ships| ships.into_iter().cloned().collect()),
-            });
-        }
-    }
-    Ok(all)
-}
 
 /// The board as rows: one per application's release and per environment.
 struct StatusView<'a> {

@@ -3,9 +3,12 @@
 //! the same, or that the target is ahead. `catapult diff` shows it in a terminal; the board can
 //! show it beside each environment.
 
+use super::board::Board;
+use super::lineage::Lineage;
+use super::summary::{HistoryCache, HistoryCost, HistoryKind, Summary, read_history};
 use crate::error::Result;
 use crate::log::{Judgement, RecordLog};
-use crate::record::{App, StoredRecord};
+use crate::record::{App, EnvironmentName, Layout, StoredRecord};
 use crate::store::{Location, RecordStore};
 
 /// How the target of a promotion stands to its source.
@@ -124,6 +127,97 @@ pub async fn releases_between<S: RecordStore>(
         })
         .await?;
     Ok(releases)
+}
+
+/// What promoting an environment's upstream to it would ship, on the board.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shipment {
+    /// The application's row on the board.
+    pub row: usize,
+    /// The environment's column.
+    pub column: usize,
+    /// The upstream environment.
+    pub from: EnvironmentName,
+    /// The release it runs.
+    pub promoted: u64,
+    /// The release the environment runs, if any.
+    pub runs: Option<u64>,
+    /// The releases it would ship, newest first; `None` when the history cannot tell.
+    pub releases: Option<Vec<Summary>>,
+}
+
+impl Shipment {
+    /// Every ticket of the releases it ships, sorted, each once.
+    pub fn tickets(&self) -> Vec<&str> {
+        let mut tickets: Vec<&str> = self
+            .releases
+            .iter()
+            .flatten()
+            .flat_map(|release| release.tickets.iter().flatten().map(String::as_str))
+            .collect();
+        tickets.sort_unstable();
+        tickets.dedup();
+        tickets
+    }
+}
+
+/// What promoting each environment's upstream to it would ship, per application and column
+/// of `board` whose upstream (the first environment of its gate that is a column, else the
+/// column before it) runs a newer release: from each application's release history, read
+/// through `cache` only where some column ships.
+pub async fn board_shipments<S: RecordStore>(
+    store: &S,
+    layout: &Layout,
+    board: &Board,
+    cache: &mut impl HistoryCache,
+    cost: &mut HistoryCost,
+) -> Result<Vec<Shipment>> {
+    let mut all = Vec::new();
+    for (row, project) in board.projects.iter().enumerate() {
+        let app = layout.app(&project.name);
+        let mut history: Option<Vec<Summary>> = None;
+        for (column, (_, deployed)) in project.deploys.iter().enumerate() {
+            let gate_column = board.gates.get(column).and_then(|gate| {
+                gate.iter()
+                    .find_map(|upstream| board.environments.iter().position(|c| c == upstream))
+            });
+            let Some(upstream) = gate_column.or(column.checked_sub(1)) else {
+                continue;
+            };
+            let Some((from, Some(upstream_deploy))) = project.deploys.get(upstream) else {
+                continue;
+            };
+            let runs = deployed.as_ref().map(|stored| stored.record.version);
+            let promoted = upstream_deploy.record.version;
+            if runs.is_some_and(|runs| runs >= promoted) {
+                continue;
+            }
+            if history.is_none() {
+                let at = &app.releases;
+                let read = read_history(
+                    store,
+                    at,
+                    board.etag(at),
+                    HistoryKind::Releases,
+                    cache,
+                    cost,
+                );
+                history = Some(read.await?);
+            }
+            let lineage = Lineage::of(history.as_deref().unwrap_or_default());
+            all.push(Shipment {
+                row,
+                column,
+                from: from.clone(),
+                promoted,
+                runs,
+                releases: lineage
+                    .between(runs, promoted)
+                    .map(|ships| ships.into_iter().cloned().collect()),
+            });
+        }
+    }
+    Ok(all)
 }
 
 #[cfg(test)]

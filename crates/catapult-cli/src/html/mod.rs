@@ -1,7 +1,9 @@
 //! The board as one self-contained HTML page: a grid of applications by environments, in
 //! promotion order, each cell coloured by how far behind the latest release it is, a release
 //! held at a gate marked in the cell of the environment it waits to reach, a legend for every
-//! colour, and the latest changelog lines at hand in a `<details>`. On a narrow screen each
+//! colour, what the promotion rules say (a freeze, a hold, a release awaiting approval), each
+//! cell's delivery metrics and what promoting to it would ship ([`questions`]), and the latest
+//! changelog lines at hand in a `<details>`. On a narrow screen each
 //! application becomes a card of its cells, each labelled with its environment. Styles are
 //! inline, nothing is fetched from the network, no script is needed to read it, and it prints.
 //! The template is maud's, checked at compile time and escaped by default, so a record's text
@@ -9,15 +11,18 @@
 
 use catapult_core::ops::board::{Board, Project};
 use catapult_core::ops::contains::Contains;
-use catapult_core::ops::metrics::{AppMetrics, Metrics, TREND_BARS, Window};
-use catapult_core::ops::rules::gate::friendly;
+use catapult_core::ops::metrics::{AppMetrics, Metrics, Window};
+use catapult_core::ops::promotion::Shipment;
 use catapult_core::ops::rules::standing::Standing;
-use catapult_core::ops::summary::Summary;
 use catapult_core::record::{AppName, EnvironmentName, StoredRecord, format_timestamp};
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::output::age;
+
+mod questions;
+
+use questions::{anchor, metrics_lines, shipments};
 
 /// How many changelog lines a cell shows.
 const CHANGELOG_LINES: usize = 12;
@@ -87,43 +92,6 @@ ul.legend li.held { margin: 0; font-weight: 400; }
 
 /// Whether an application's record includes the commit (or ticket) asked about.
 pub type ContainsFn<'a> = &'a dyn Fn(&AppName, &StoredRecord) -> Contains;
-
-/// What promoting an environment's upstream to it would ship.
-#[derive(Debug, Clone)]
-pub struct Shipment {
-    /// The application's row on the board.
-    pub row: usize,
-    /// The environment's column.
-    pub column: usize,
-    /// The upstream environment.
-    pub from: EnvironmentName,
-    /// The release it runs.
-    pub promoted: u64,
-    /// The release the environment runs, if any.
-    pub runs: Option<u64>,
-    /// The releases it would ship, newest first; `None` when the history cannot tell.
-    pub releases: Option<Vec<Summary>>,
-}
-
-impl Shipment {
-    /// The anchor of its section.
-    fn anchor(&self) -> String {
-        format!("ship-{}-{}", self.row, self.column)
-    }
-
-    /// Every ticket of the releases it ships, sorted, each once.
-    fn tickets(&self) -> Vec<&str> {
-        let mut tickets: Vec<&str> = self
-            .releases
-            .iter()
-            .flatten()
-            .flat_map(|release| release.tickets.iter().flatten().map(String::as_str))
-            .collect();
-        tickets.sort_unstable();
-        tickets.dedup();
-        tickets
-    }
-}
 
 /// What the page needs besides the board.
 pub struct Page<'a> {
@@ -225,107 +193,6 @@ fn window_days(window: Window) -> i64 {
     window.until.duration_since(window.since).as_hours() / 24
 }
 
-/// The section of what each promotion would ship, each with its anchor.
-fn shipments(board: &Board, page: &Page<'_>) -> Markup {
-    html! {
-        @if !page.shipments.is_empty() {
-            h2 { "What promotion would ship" }
-            @for shipment in page.shipments {
-                @let project = &board.projects[shipment.row];
-                @let environment = &board.environments[shipment.column];
-                section.ship id=(shipment.anchor()) {
-                    h3 {
-                        (project.name.as_str()) ": " (shipment.from.as_str()) " v" (shipment.promoted)
-                        " → " (environment.as_str())
-                        @match shipment.runs { Some(runs) => { " v" (runs) }, None => { " (never deployed)" } }
-                    }
-                    @match &shipment.releases {
-                        None => { p { "The release history cannot tell which commits: a release it does not hold, or a rollback to a commit no release was cut from." } }
-                        Some(releases) => {
-                            @let tickets = shipment.tickets();
-                            p {
-                                (releases.len()) @if releases.len() == 1 { " release, " } @else { " releases, " }
-                                @let commits = releases.iter().map(|release| release.commits.len()).sum::<usize>();
-                                (commits) @if commits == 1 { " commit" } @else { " commits" }
-                                @if !tickets.is_empty() {
-                                    ", tickets: "
-                                    @for (index, ticket) in tickets.iter().enumerate() {
-                                        @if index > 0 { ", " }
-                                        code { (ticket) }
-                                    }
-                                }
-                            }
-                            @for release in releases {
-                                div.shipped {
-                                    strong { "v" (release.version) }
-                                    @if release.rollback { " " span.rollback { "rollback" } }
-                                    @if let Some(tickets) = release.tickets.as_ref().filter(|tickets| !tickets.is_empty()) {
-                                        " · " (tickets.join(", "))
-                                    }
-                                    @if !release.changelog.is_empty() {
-                                        pre { (release.changelog) }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// A cell's delivery metrics, in a line, and the trend of its deploys as bars.
-fn metrics_lines(metrics: &Metrics, page: &Page<'_>) -> Markup {
-    let duration = |seconds: i64| friendly(SignedDuration::from_secs(seconds));
-    let or_na = |figure: Option<String>| figure.unwrap_or_else(|| "n/a".to_owned());
-    let frequency = or_na(
-        metrics
-            .deployment_frequency_per_day
-            .map(|rate| format!("{rate:.2}/day")),
-    );
-    let lead = or_na(metrics.lead_time_median_seconds.map(duration));
-    let failure = or_na(
-        metrics
-            .change_failure_rate
-            .map(|rate| format!("{:.0}%", rate * 100.0)),
-    );
-    let recovery = or_na(metrics.recovery_time_median_seconds.map(duration));
-    html! {
-        div.metrics title="deploys per day · median lead time for changes · change failure rate · median recovery time" {
-            (frequency) " · lead " (lead) " · fail " (failure) " · recover " (recovery)
-            @if metrics.skipped > 0 { " · " (metrics.skipped) " skipped" }
-        }
-        (trend(&metrics.trend, page.window))
-    }
-}
-
-/// The deploys of each stretch of the window as bars, oldest on the left.
-fn trend(counts: &[usize], window: Window) -> Markup {
-    const WIDTH: usize = 96;
-    const HEIGHT: usize = 18;
-    let bar = WIDTH / TREND_BARS.max(1);
-    let highest = counts.iter().copied().max().unwrap_or(0).max(1);
-    let days = window_days(window) as f64 / TREND_BARS as f64;
-    let said: Vec<String> = counts.iter().map(usize::to_string).collect();
-    let title = format!(
-        "deploys per {days:.1} days, oldest first: {}",
-        said.join(", ")
-    );
-    html! {
-        svg.trend width=(WIDTH) height=(HEIGHT) viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img" aria-label=(title) {
-            title { (title) }
-            line x1="0" y1=(HEIGHT - 1) x2=(WIDTH) y2=(HEIGHT - 1) stroke="#d1d9e0" stroke-width="1" {}
-            @for (index, count) in counts.iter().enumerate() {
-                @let height = if *count == 0 { 0 } else { (count * (HEIGHT - 2)).div_ceil(highest).max(2) };
-                @if height > 0 {
-                    rect x=(index * bar + 1) y=(HEIGHT - 1 - height) width=(bar - 2) height=(height) fill="#0969da" {}
-                }
-            }
-        }
-    }
-}
-
 /// One entry per colour the page can use, each in that colour.
 fn legend(page: &Page<'_>) -> Markup {
     html! {
@@ -398,7 +265,7 @@ fn deploy_cell(
         }
         @if let Some(shipment) = page.shipment(row, column) {
             div.promote {
-                a href=(format!("#{}", shipment.anchor())) {
+                a href=(format!("#{}", anchor(shipment))) {
                     "promoting " (shipment.from.as_str()) " ships "
                     @match &shipment.releases {
                         Some(releases) => { (releases.len()) @if releases.len() == 1 { " release" } @else { " releases" } }

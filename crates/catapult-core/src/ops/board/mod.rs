@@ -2,7 +2,8 @@
 //! and how many releases behind the latest that is. Reading it is cheap because a record version
 //! never changes: one listing per bucket (ListObjectsV2) gives each key's current ETag, a
 //! [`RecordCache`] keyed by bucket, key and ETag answers what it has seen, and only the rest is
-//! read, concurrently. Computing the rows from the records is a pure function, tested here.
+//! read, concurrently. Computing the rows from the records is a pure function, tested here;
+//! which applications and environments are the rows and columns is [`columns`]'s.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -10,9 +11,12 @@ use futures_util::StreamExt;
 
 use crate::error::Result;
 use crate::log::{Judgement, RecordLog, prove_versioned, record_of};
-use crate::record::layout::DEFAULT_DEPLOY_PREFIX;
 use crate::record::{AppName, EnvironmentName, Layout, Record, StoredRecord};
-use crate::store::{BucketName, ListedKey, Location, RecordStore, StoreErrorKind};
+use crate::store::{BucketName, Location, RecordStore, StoreErrorKind};
+
+mod columns;
+
+pub use columns::{environments_in, projects_in, usual_stage, waiting_for};
 
 /// How many records are read at once when the cache does not have them.
 pub const CONCURRENT_READS: usize = 32;
@@ -122,20 +126,6 @@ impl Project {
     }
 }
 
-/// The applications of the layout's release bucket: its keys, less the deploy records' keys
-/// and folder placeholders, sorted.
-pub fn projects_in(layout: &Layout, release_keys: &[ListedKey]) -> Vec<AppName> {
-    let mut names: Vec<AppName> = release_keys
-        .iter()
-        .map(|listed| listed.key.as_str())
-        .filter(|key| !key.is_empty() && !key.ends_with('/') && !layout.is_deploy_key(key))
-        .filter_map(|key| AppName::parse("a key of the release bucket", key).ok())
-        .collect();
-    names.sort();
-    names.dedup();
-    names
-}
-
 /// What a board read cost, for people who want to know.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BoardCost {
@@ -147,94 +137,6 @@ pub struct BoardCost {
     pub read: usize,
     /// Buckets shown to keep versions (once per bucket, then remembered).
     pub versioning_checks: usize,
-}
-
-/// The environments of the board when none is asked for: the layout's, in promotion order
-/// ([`Layout::promotion_order`]), then any other that has deploys at the default layout in the
-/// release bucket (`deploys/<env>/<name>`), in the order pipelines usually promote through
-/// ([`usual_stage`]), by name within a stage.
-pub fn environments_in(layout: &Layout, release_keys: &[ListedKey]) -> Vec<EnvironmentName> {
-    let mut environments: Vec<EnvironmentName> =
-        layout.promotion_order().into_iter().cloned().collect();
-    let declared = environments.len();
-    for listed in release_keys {
-        let Some(rest) = listed.key.strip_prefix(DEFAULT_DEPLOY_PREFIX) else {
-            continue;
-        };
-        if let Some((environment, name)) = rest.split_once('/') {
-            if !environment.is_empty()
-                && !name.is_empty()
-                && !environments.iter().any(|known| known == environment)
-            {
-                if let Ok(environment) = EnvironmentName::parse("an environment", environment) {
-                    environments.push(environment);
-                }
-            }
-        }
-    }
-    environments[declared..]
-        .sort_by(|a, b| (usual_stage(a), a.as_str()).cmp(&(usual_stage(b), b.as_str())));
-    environments
-}
-
-/// Where an environment nobody declared usually stands in a promotion, from the words of its
-/// name (`dev`, `test`, `qa`, `staging`, `production`, and their usual spellings; the first
-/// word that is one of them counts: `production-eu` is a production): 0 for development to 4
-/// for production, 5 for a name that says nothing of it.
-pub fn usual_stage(environment: &str) -> u8 {
-    const STAGES: [&[&str]; 5] = [
-        &["dev", "develop", "development", "sandbox", "local"],
-        &["test", "testing", "ci", "int", "integration"],
-        &["qa", "uat", "acceptance"],
-        &["stage", "staging", "stg", "preprod", "preproduction", "pre"],
-        &["prod", "production", "prd", "live"],
-    ];
-    environment
-        .to_ascii_lowercase()
-        .split(['-', '_', '.', '/'])
-        .find_map(|word| {
-            STAGES
-                .iter()
-                .position(|stage| stage.contains(&word))
-                .map(|stage| stage as u8)
-        })
-        .unwrap_or(STAGES.len() as u8)
-}
-
-/// The environments a release is waiting for before it can be deployed to `environment`: those
-/// of `gate` (its `require_deployed_to`) that do not run the project's latest release (nor a
-/// later one), when `environment` does not run it yet; empty when it is not held. As far as the
-/// board can tell: it knows what each environment runs now (not whether an environment ran the
-/// release before a rollback), and a gate environment it has not read is not counted.
-pub fn waiting_for<'a>(
-    project: &Project,
-    environment: &EnvironmentName,
-    gate: &'a [EnvironmentName],
-) -> Vec<&'a EnvironmentName> {
-    let Some(latest) = project.latest.as_ref().map(|stored| stored.record.version) else {
-        return Vec::new();
-    };
-    let runs = |name: &EnvironmentName| {
-        project
-            .deploys
-            .iter()
-            .chain(&project.gate_deploys)
-            .find(|(column, _)| column == name)
-            .map(|(_, deployed)| deployed.as_ref().map(|stored| stored.record.version))
-    };
-    if runs(environment)
-        .flatten()
-        .is_some_and(|version| version >= latest)
-    {
-        return Vec::new();
-    }
-    gate.iter()
-        .filter(|gate| match runs(gate) {
-            // Not read: nothing to tell.
-            None => false,
-            Some(version) => version.is_none_or(|version| version < latest),
-        })
-        .collect()
 }
 
 /// The board as read: its applications, its environments (columns), and what it cost.
@@ -470,6 +372,7 @@ mod tests {
     use crate::record::EnvironmentLayout;
     use crate::record::fixtures::{at, bucket, env};
     use crate::record::layout::GateSpec;
+    use crate::store::ListedKey;
     use crate::store::Operation;
     use crate::store::Versioning;
     use crate::store::faults::FaultyStore;
