@@ -349,3 +349,51 @@ fn a_release_must_soak_in_the_gate_environment() {
     let output: StepOutput = success(&put(&quick, json!({}), build.path()));
     assert_eq!(output.version.version, "1");
 }
+
+/// What the older tool's reader (`fetch_release`) takes of a stored body: `version`, `commit`,
+/// `image` and `author` required, `changelog`, `rollback`, `action_type` and `commits` when
+/// present, each of its type; anything else ignored. A record this tool writes must give it
+/// all of them, whatever new fields it adds.
+fn assert_the_older_reader_reads(body: &Value) {
+    let fields = body.as_object().expect("a record is a JSON object");
+    assert!(fields["version"].is_u64(), "{body}");
+    assert!(fields["commit"].is_string(), "{body}");
+    assert!(
+        fields["image"].is_string() || fields["image"].is_null(),
+        "{body}"
+    );
+    assert!(
+        fields["author"].is_string() || fields["author"].is_null(),
+        "{body}"
+    );
+    assert!(fields["changelog"].is_string(), "{body}");
+    assert!(fields["rollback"].is_boolean(), "{body}");
+    assert!(
+        matches!(fields["action_type"].as_str(), Some("manual" | "automated")),
+        "{body}"
+    );
+    assert!(fields["commits"].is_array(), "{body}");
+}
+
+#[test]
+fn records_with_the_new_fields_keep_every_field_the_older_tool_reads() {
+    let bucket = Bucket::versioned();
+    let build = released(&bucket, 2);
+    let production = deploy_source(&bucket, "production", json!({"require_approval": true}));
+    let w = workspace(&bucket, "[deploy.production]\nrequire_approval = true\n");
+    cli::success::<Value>(&w.catapult(&["approve", "app", "2", "production"]));
+    success::<StepOutput>(&put(&production, json!({}), build.path()));
+    success::<StepOutput>(&put(
+        &production,
+        json!({"version": 1, "allow_rollback": true, "override_freeze": true}),
+        build.path(),
+    ));
+    let releases = bucket.history("app");
+    let deploys = bucket.history("deploys/production/app");
+    assert!(releases[0].1["tickets"].is_array() && releases[0].1["commit_times"].is_array());
+    assert_eq!(deploys[1].1["approved_by"], "person@example.com");
+    assert_eq!(deploys[0].1["held_at"], 1);
+    for (_, body) in releases.iter().chain(&deploys) {
+        assert_the_older_reader_reads(body);
+    }
+}
