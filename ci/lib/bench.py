@@ -1282,11 +1282,11 @@ class Bench:
                     self.summary.row(f"catapult {what}: peak memory, warm", label,
                                      f"{peak / 1024:.1f} MB",
                                      "under 20 MB: " + ("met" if peak < 20 * 1024 else "NOT met"))
-            cached = max(warm_cache.glob("histories-*.json"), key=lambda p: p.stat().st_size,
-                         default=None)
-            if cached is not None:
-                self.summary.row(f"catapult {what}: the histories cache file", label,
-                                 f"{cached.stat().st_size / 1e6:.1f} MB")
+            files = list(warm_cache.glob("catapult/histories-v1/*/*.json"))
+            if not files:
+                raise BrokenRun(f"catapult {what} left no histories in its cache")
+            self.summary.row(f"catapult {what}: the histories cache", label,
+                             f"{len(files)} files, {sum(f.stat().st_size for f in files) / 1e6:.1f} MB")
 
     def flatness(self) -> None:
         for what, points in self.own_times.items():

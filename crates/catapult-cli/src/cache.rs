@@ -67,6 +67,7 @@ pub struct FileCache {
 /// One key's history on disk: where it is from, and what was read.
 #[derive(Debug, Serialize, Deserialize)]
 struct HistoryFile {
+    store: String,
     bucket: String,
     key: String,
     #[serde(flatten)]
@@ -153,9 +154,13 @@ impl HistoryCache for FileCache {
     fn history(&mut self, at: &Location) -> Option<CachedHistory> {
         let path = self.history_path(at)?;
         let file: Option<HistoryFile> = read_json(&path);
-        // Two keys whose names hash alike: the file is the other's.
-        file.filter(|file| file.bucket == at.bucket.as_str() && file.key == at.key.as_str())
-            .map(|file| file.history)
+        // Two keys (or stores) whose names hash alike: the file is the other's.
+        file.filter(|file| {
+            file.store == self.store
+                && file.bucket == at.bucket.as_str()
+                && file.key == at.key.as_str()
+        })
+        .map(|file| file.history)
     }
 
     fn remember_history(&mut self, at: &Location, history: &CachedHistory) {
@@ -163,6 +168,7 @@ impl HistoryCache for FileCache {
             write_json(
                 &path,
                 &HistoryFileRef {
+                    store: &self.store,
                     bucket: at.bucket.as_str(),
                     key: at.key.as_str(),
                     history,
@@ -175,6 +181,7 @@ impl HistoryCache for FileCache {
 /// A [`HistoryFile`] to write, borrowed.
 #[derive(Serialize)]
 struct HistoryFileRef<'a> {
+    store: &'a str,
     bucket: &'a str,
     key: &'a str,
     #[serde(flatten)]

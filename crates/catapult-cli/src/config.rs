@@ -99,7 +99,10 @@ pub struct ProviderSection {
     /// The provider's name, as the older tool spells it.
     #[cfg_attr(
         not(test),
-        expect(dead_code, reason = "kept for the ticket search (PRODUCT section 20)")
+        expect(
+            dead_code,
+            reason = "the older tool's key, read and kept; the ticket search reads commit messages, not a tracker"
+        )
     )]
     pub provider: Option<String>,
 }
@@ -164,7 +167,10 @@ pub struct Config {
     /// `[issue_tracker]`, as written: the ticket search's tracker.
     #[cfg_attr(
         not(test),
-        expect(dead_code, reason = "kept for the ticket search (PRODUCT section 20)")
+        expect(
+            dead_code,
+            reason = "the older tool's key, read and kept; the ticket search reads commit messages, not a tracker"
+        )
     )]
     pub issue_tracker: Option<ProviderSection>,
     /// How tickets are found in commit messages (`[tickets] pattern`, else the default).
@@ -172,7 +178,10 @@ pub struct Config {
     /// `[git]`, as written: the git host, for the ticket search.
     #[cfg_attr(
         not(test),
-        expect(dead_code, reason = "kept for the ticket search (PRODUCT section 20)")
+        expect(
+            dead_code,
+            reason = "the older tool's key, read and kept; the ticket search reads commit messages, not a tracker"
+        )
     )]
     pub git: Option<ProviderSection>,
 }

@@ -156,7 +156,7 @@ fn the_board_page_renders_offline_in_a_browser() {
         "rollback",
         // Each cell's delivery metrics over the window, and what promoting would ship.
         "promoting staging ships 4 releases",
-        "What promotion would ship billing: staging v6 → production v2 4 releases, 0 commits v6",
+        "What promotion would ship billing: staging v6 → production v2 4 releases, 0 commits, tickets unknown for 4 releases (written before tickets were kept) v6 · tickets ?",
     ] {
         assert!(
             text.contains(expected),

@@ -14,22 +14,16 @@ use crate::error::{Failure, Result};
 /// `catapult deploy`.
 pub async fn deploy<S: RecordStore>(context: &Context<S>, args: &DeployArgs) -> Result<()> {
     let app = context.app(&args.name)?;
-    let name = environment_name("ENV", &args.environment)?;
-    if !args.new_environment {
-        context.layout().check_declared(&name).map_err(|undeclared| {
-            let declared: Vec<&str> = undeclared.declared.iter().map(|env| env.as_str()).collect();
-            let guess = undeclared
-                .closest
-                .map(|closest| format!(" Did you mean {:?}?", closest.as_str()))
-                .unwrap_or_default();
-            Failure::new(format!(
-                "environment {:?} is not declared in {} (its environments: {}), so nothing was deployed.{guess} To deploy to a new environment on purpose, add --new-environment",
-                undeclared.name.as_str(),
-                context.config.source,
-                declared.join(", "),
-            ))
-        })?;
-    }
+    let name = if args.new_environment {
+        environment_name("ENV", &args.environment)?
+    } else {
+        context.declared(
+            "ENV",
+            &args.environment,
+            "deployed",
+            " To deploy to a new environment on purpose, add --new-environment",
+        )?
+    };
     let environment = context
         .layout()
         .environment(&app, &name)

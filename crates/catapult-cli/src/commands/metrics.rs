@@ -4,7 +4,7 @@
 //! figure without the data it needs is `n/a` (`null` in JSON), never a guess.
 
 use catapult_core::ops::metrics::{AppMetrics, Window, delivery_metrics};
-use catapult_core::ops::rules::{gate::friendly, store_now};
+use catapult_core::ops::rules::{gate::friendly_seconds, store_now};
 use catapult_core::record::layout::parse_duration;
 use catapult_core::store::RecordStore;
 use jiff::{SignedDuration, Timestamp};
@@ -97,10 +97,6 @@ fn figure<T>(value: Option<T>, show: impl Fn(T) -> String) -> Cell {
     }
 }
 
-fn duration(seconds: i64) -> String {
-    friendly(SignedDuration::from_secs(seconds))
-}
-
 impl View for MetricsView<'_> {
     fn render(&self, printer: &Printer) -> Result<()> {
         if self.all.is_empty() {
@@ -129,11 +125,11 @@ impl View for MetricsView<'_> {
                     figure(figures.deployment_frequency_per_day, |rate| {
                         format!("{rate:.2}")
                     }),
-                    figure(figures.lead_time_median_seconds, duration),
+                    figure(figures.lead_time_median_seconds, friendly_seconds),
                     figure(figures.change_failure_rate, |rate| {
                         format!("{:.0}%", rate * 100.0)
                     }),
-                    figure(figures.recovery_time_median_seconds, duration),
+                    figure(figures.recovery_time_median_seconds, friendly_seconds),
                     Cell::new(
                         figures.skipped.to_string(),
                         if figures.skipped > 0 {

@@ -148,10 +148,16 @@ impl<S: RecordStore> Context<S> {
             .and_then(|root| Checkout::open(root).ok())
     }
 
-    /// `given`, an environment the configuration declares (any, when it declares none); the
-    /// error says what was not `done` and the closest declared name.
-    fn declared_environment(&self, given: &str, done: &str) -> Result<EnvironmentName> {
-        let name = environment_name("ENV", given)?;
+    /// `given` (as `field`), an environment the configuration declares (any, when it declares
+    /// none); the error says what was not `done`, the closest declared name, and `otherwise`.
+    fn declared(
+        &self,
+        field: &str,
+        given: &str,
+        done: &str,
+        otherwise: &str,
+    ) -> Result<EnvironmentName> {
+        let name = environment_name(field, given)?;
         self.layout().check_declared(&name).map_err(|undeclared| {
             let declared: Vec<&str> = undeclared.declared.iter().map(|env| env.as_str()).collect();
             let guess = undeclared
@@ -159,13 +165,18 @@ impl<S: RecordStore> Context<S> {
                 .map(|closest| format!(" Did you mean {:?}?", closest.as_str()))
                 .unwrap_or_default();
             Failure::new(format!(
-                "environment {:?} is not declared in {} (its environments: {}), so nothing was {done}.{guess}",
+                "environment {:?} is not declared in {} (its environments: {}), so nothing was {done}.{guess}{otherwise}",
                 undeclared.name.as_str(),
                 self.config.source,
                 declared.join(", "),
             ))
         })?;
         Ok(name)
+    }
+
+    /// `given`, the environment a command's ENV names, declared.
+    fn declared_environment(&self, given: &str, done: &str) -> Result<EnvironmentName> {
+        self.declared("ENV", given, done, "")
     }
 
     /// Who acts: `given` (the flag `flag`), else git's `user.email`, checked as a release's
@@ -222,7 +233,7 @@ impl<S: RecordStore> Context<S> {
     ) -> Result<Board> {
         let asked: Vec<EnvironmentName> = environments
             .iter()
-            .map(|environment| environment_name("--env", environment))
+            .map(|environment| self.declared("--env", environment, "read", ""))
             .collect::<Result<_>>()?;
         let keep = |name: &str| names.is_empty() || names.iter().any(|wanted| wanted == name);
         let board = self

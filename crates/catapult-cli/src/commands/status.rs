@@ -18,7 +18,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{Context, environment_name, note};
+use super::{Context, note};
 use crate::args::StatusArgs;
 use crate::cache::FileCache;
 use crate::error::{Failure, Result};
@@ -31,7 +31,7 @@ pub async fn status<S: RecordStore>(context: &Context<S>, args: &StatusArgs) -> 
     let asked: Vec<EnvironmentName> = args
         .env
         .iter()
-        .map(|environment| environment_name("--env", environment))
+        .map(|environment| context.declared("--env", environment, "read", ""))
         .collect::<Result<_>>()?;
     let only = args
         .only
@@ -118,7 +118,7 @@ pub async fn status<S: RecordStore>(context: &Context<S>, args: &StatusArgs) -> 
     let contains = |name: &AppName, stored: &StoredRecord| match (&wanted, &tickets) {
         (Some((checkout, sha)), _) => contains(Some(checkout), &stored.record, sha),
         (None, Some(tickets)) => tickets.get(name).map_or(Contains::Unknown, |releases| {
-            releases.holds(stored.record.version)
+            releases.deployed_holds(stored.record.version, &stored.record.commit)
         }),
         (None, None) => Contains::Unknown,
     };

@@ -87,7 +87,7 @@ fn ranges(numbers: &[u64]) -> String {
     while index < numbers.len() {
         let start = numbers[index];
         let mut end = start;
-        while index + 1 < numbers.len() && numbers[index + 1] == end + 1 {
+        while index + 1 < numbers.len() && Some(numbers[index + 1]) == end.checked_add(1) {
             index += 1;
             end = numbers[index];
         }
@@ -117,7 +117,7 @@ impl Serialize for TicketsView<'_> {
                     .filter(|(_, holds)| *holds == Contains::Unknown)
                     .map(|(number, _)| *number)
                     .collect();
-                let latest = app.releases.releases.last();
+                let latest = app.releases.latest;
                 json!({
                     "name": app.name.as_str(),
                     "ticket": self.ticket,
@@ -177,7 +177,7 @@ impl View for TicketsView<'_> {
                             .map(|first| first.to_string())
                             .unwrap_or_default(),
                     ),
-                    answer(app.releases.releases.last().copied()),
+                    answer(app.releases.latest),
                 ];
                 cells.extend(app.environments.iter().map(|(_, runs)| answer(*runs)));
                 cells

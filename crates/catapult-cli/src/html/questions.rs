@@ -5,11 +5,13 @@
 use catapult_core::ops::board::Board;
 use catapult_core::ops::metrics::{Metrics, TREND_BARS, Window};
 use catapult_core::ops::promotion::Shipment;
-use catapult_core::ops::rules::gate::friendly;
-use jiff::SignedDuration;
+use catapult_core::ops::rules::gate::friendly_seconds;
 use maud::{Markup, html};
 
 use super::{Page, window_days};
+
+/// How many releases a promotion's section lists; the rest are counted.
+const SHIPPED_RELEASES_SHOWN: usize = 20;
 
 /// The anchor of a shipment's section.
 pub(super) fn anchor(shipment: &Shipment) -> String {
@@ -31,7 +33,7 @@ pub(super) fn shipments(board: &Board, page: &Page<'_>) -> Markup {
                         @match shipment.runs { Some(runs) => { " v" (runs) }, None => { " (never deployed)" } }
                     }
                     @match &shipment.releases {
-                        None => { p { "The release history cannot tell which commits: a release it does not hold, or a rollback to a commit no release was cut from." } }
+                        None => { p { "The release history cannot tell which commits: a release it does not hold, or a rollback to a commit inside or outside the releases' ranges." } }
                         Some(releases) => {
                             @let tickets = shipment.tickets();
                             p {
@@ -45,18 +47,28 @@ pub(super) fn shipments(board: &Board, page: &Page<'_>) -> Markup {
                                         code { (ticket) }
                                     }
                                 }
+                                @let unknown = releases.iter().filter(|release| release.tickets.is_none()).count();
+                                @if unknown > 0 {
+                                    ", tickets unknown for " (unknown) @if unknown == 1 { " release" } @else { " releases" }
+                                    " (written before tickets were kept)"
+                                }
                             }
-                            @for release in releases {
+                            @for release in releases.iter().take(SHIPPED_RELEASES_SHOWN) {
                                 div.shipped {
                                     strong { "v" (release.version) }
                                     @if release.rollback { " " span.rollback { "rollback" } }
-                                    @if let Some(tickets) = release.tickets.as_ref().filter(|tickets| !tickets.is_empty()) {
-                                        " · " (tickets.join(", "))
+                                    @match &release.tickets {
+                                        Some(tickets) if !tickets.is_empty() => { " · " (tickets.join(", ")) }
+                                        Some(_) => {}
+                                        None => { " · tickets ?" }
                                     }
                                     @if !release.changelog.is_empty() {
                                         pre { (release.changelog) }
                                     }
                                 }
+                            }
+                            @if releases.len() > SHIPPED_RELEASES_SHOWN {
+                                p { "… and " (releases.len() - SHIPPED_RELEASES_SHOWN) " older releases (catapult diff shows them all)" }
                             }
                         }
                     }
@@ -68,7 +80,7 @@ pub(super) fn shipments(board: &Board, page: &Page<'_>) -> Markup {
 
 /// A cell's delivery metrics, in a line, and the trend of its deploys as bars.
 pub(super) fn metrics_lines(metrics: &Metrics, page: &Page<'_>) -> Markup {
-    let duration = |seconds: i64| friendly(SignedDuration::from_secs(seconds));
+    let duration = friendly_seconds;
     let or_na = |figure: Option<String>| figure.unwrap_or_else(|| "n/a".to_owned());
     let frequency = or_na(
         metrics

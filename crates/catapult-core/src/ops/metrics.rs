@@ -23,7 +23,7 @@ use std::collections::HashSet;
 use jiff::{SignedDuration, Timestamp};
 
 use super::board::Board;
-use super::lineage::{Lineage, Parent};
+use super::lineage::Lineage;
 use super::summary::{HistoryCache, HistoryCost, HistoryKind, Summary, read_history};
 use crate::error::Result;
 use crate::record::{AppName, EnvironmentName, Layout};
@@ -143,13 +143,15 @@ struct Timed<'a> {
     deploy: &'a Summary,
 }
 
-/// The metrics of `deploys` (one environment's, any order) over `window`, given `releases`
-/// (the application's, newest first, as a history lists them).
+/// The metrics of `deploys` (one environment's) over `window`, given `releases` (the
+/// application's), both newest first as a history lists them. The deploys are taken in the
+/// history's order, which is the order they were written in; their times place them in the
+/// window and measure durations, never order them (two deploys in one second would tie).
 pub fn compute(releases: &[Summary], deploys: &[Summary], window: Window) -> Metrics {
     let mut skipped = 0;
     let mut timed: Vec<Timed<'_>> = Vec::with_capacity(deploys.len());
     let latest = window.until.checked_add(CLOCK_SKEW).unwrap_or(window.until);
-    for deploy in deploys {
+    for deploy in deploys.iter().rev() {
         match deploy.timestamp() {
             Some(at) if at <= latest => timed.push(Timed {
                 at: at.min(window.until),
@@ -158,7 +160,6 @@ pub fn compute(releases: &[Summary], deploys: &[Summary], window: Window) -> Met
             _ => skipped += 1,
         }
     }
-    timed.sort_by_key(|timed| timed.at);
     let lineage = Lineage::of(releases);
 
     let mut count = 0;
@@ -177,36 +178,39 @@ pub fn compute(releases: &[Summary], deploys: &[Summary], window: Window) -> Met
         // it builds on that no earlier deploy brought.
         let mut new_leads = Vec::new();
         let mut new_unknown = false;
-        let mut next = lineage.index_of(deploy.version);
-        // A release the history does not hold: what it brings is unknown.
-        new_unknown |= next.is_none();
-        while let Some(at_release) = next.filter(|index| walked.insert(*index)) {
-            let release = lineage.releases()[at_release];
-            match release
-                .commit_times
-                .as_ref()
-                .filter(|times| times.len() == release.commits.len())
-            {
-                Some(times) => {
-                    for (sha, committed) in release.commits.iter().zip(times) {
-                        if brought.insert(sha) {
-                            new_leads.push(at.as_second() - committed);
+        match lineage.index_of_deployed(deploy.version, &deploy.commit) {
+            // A release the history does not hold: what it brings is unknown.
+            None => new_unknown = true,
+            Some(index) => {
+                let (steps, whole) = lineage.walk_until(index, |release| walked.contains(&release));
+                new_unknown |= !whole;
+                for step in steps {
+                    let release = lineage.releases()[step.release];
+                    let commits = lineage.commits(step);
+                    let times = release
+                        .commit_times
+                        .as_ref()
+                        .filter(|times| times.len() == release.commits.len())
+                        .and_then(|times| times.get(step.from..));
+                    match times {
+                        Some(times) => {
+                            for (sha, committed) in commits.iter().zip(times) {
+                                if brought.insert(sha) {
+                                    // A commit timed after its deploy is a clock's error: 0.
+                                    new_leads.push((at.as_second() - committed).max(0));
+                                }
+                            }
+                        }
+                        None => {
+                            new_unknown = true;
+                            brought.extend(commits.iter().map(String::as_str));
                         }
                     }
-                }
-                None => {
-                    new_unknown = true;
-                    brought.extend(release.commits.iter().map(String::as_str));
+                    if step.from == 0 {
+                        walked.insert(step.release);
+                    }
                 }
             }
-            next = match lineage.parent(at_release) {
-                Parent::Nothing => None,
-                Parent::Release(parent) => Some(parent),
-                Parent::Unknown => {
-                    new_unknown = true;
-                    None
-                }
-            };
         }
         if in_window {
             count += 1;
@@ -215,7 +219,7 @@ pub fn compute(releases: &[Summary], deploys: &[Summary], window: Window) -> Met
                 changes += 1;
                 if let Some(next) = timed.get(index + 1).filter(|next| next.deploy.rollback) {
                     failures += 1;
-                    recoveries.push(next.at.duration_since(*at).as_secs());
+                    recoveries.push(next.at.duration_since(*at).as_secs().max(0));
                 }
             }
             leads.extend(new_leads);
@@ -321,6 +325,8 @@ mod tests {
             deploy(3, 4 * DAY + 4200, true),
             deploy(4, 5 * DAY, false),
         ];
+        // Newest first, as a history lists them.
+        let deploys: Vec<Summary> = deploys.into_iter().rev().collect();
         let metrics = compute(&releases, &deploys, window(30));
         assert_eq!(metrics.deploys, 5);
         assert!((metrics.deployment_frequency_per_day.unwrap() - 5.0 / 30.0).abs() < 1e-9);
@@ -371,10 +377,35 @@ mod tests {
     }
 
     #[test]
+    fn a_rollback_inside_a_range_brings_that_part_of_it_alone() {
+        // Release 2 holds c3 and c2; release 3 goes back to c2, inside that range.
+        let mut back = release(3, &[]);
+        back.rollback = true;
+        back.commit = "c7200".into();
+        let releases = vec![back, release(2, &[3 * 3600, 2 * 3600]), release(1, &[3600])];
+        assert_eq!(releases[1].commits, ["c10800", "c7200"]);
+        // The environment's first deploy is release 3: c2 and c1, never c3.
+        let metrics = compute(&releases, &[deploy(3, 4 * 3600, false)], window(30));
+        // Leads of c2 (2h) and c1 (3h): the median is 2.5h.
+        assert_eq!(metrics.lead_time_median_seconds, Some(9000));
+    }
+
+    #[test]
+    fn deploys_in_the_same_second_keep_the_order_they_were_written_in() {
+        let releases = vec![release(2, &[0]), release(1, &[0])];
+        // Release 2 at the same second as its rollback to 1: the history's order says which
+        // came first; sorting by time would not.
+        let deploys = vec![deploy(1, DAY, true), deploy(2, DAY, false)];
+        let metrics = compute(&releases, &deploys, window(30));
+        assert_eq!(metrics.change_failure_rate, Some(1.0));
+        assert_eq!(metrics.recovery_time_median_seconds, Some(0));
+    }
+
+    #[test]
     fn deploys_before_the_window_count_for_what_is_new_but_not_as_deploys() {
         let releases = vec![release(2, &[20 * DAY]), release(1, &[0])];
         // Release 1 went out before a 7-day window; release 2 inside it brings one commit.
-        let deploys = vec![deploy(1, DAY, false), deploy(2, 25 * DAY, false)];
+        let deploys = vec![deploy(2, 25 * DAY, false), deploy(1, DAY, false)];
         let metrics = compute(&releases, &deploys, window(7));
         assert_eq!(metrics.deploys, 1);
         assert_eq!(metrics.lead_time_median_seconds, Some(5 * DAY));

@@ -9,8 +9,8 @@ use super::tickets::TicketPattern;
 use crate::error::{Error, Result};
 use crate::git::{Changelog, Checkout, Commit, Relation, short_sha};
 use crate::log::{Decision, Head, Judgement, RecordLog};
-use crate::record::{App, BuildInfo, Record, format_timestamp};
-use crate::store::RecordStore;
+use crate::record::{App, BuildInfo, MAX_TICKETS, Record, format_timestamp};
+use crate::store::{MAX_RECORD_BYTES, RecordStore};
 
 /// Everything a release is made of, read and checked before the store is touched.
 #[derive(Debug)]
@@ -107,7 +107,7 @@ pub async fn cut_release<S: RecordStore>(
         if let Some(reason) = &changelog.unavailable {
             tracing::warn!("the changelog is unavailable: {reason}");
         }
-        Ok(Decision::Write(Record {
+        let record = Record {
             version,
             commit: plan.commit.sha.clone(),
             image: plan.image.clone(),
@@ -123,7 +123,8 @@ pub async fn cut_release<S: RecordStore>(
             build: plan.build.clone(),
             highest_version: Some(version),
             ..Record::default()
-        }))
+        };
+        Ok(Decision::Write(fitting(record, app)?))
     };
     // Boxed: the append's future nests the store's and the SDK's, deep enough that a front-end
     // built alone would need a raised recursion limit to lay it out.
@@ -146,6 +147,35 @@ pub async fn cut_release<S: RecordStore>(
     Ok(outcome)
 }
 
+/// `record`, made to fit what a reader accepts ([`MAX_RECORD_BYTES`], with room for the write
+/// id): a range too long for its commits' times and tickets keeps neither (lead time and the
+/// ticket search then say they cannot tell); one too long for its commits alone is refused,
+/// since a record no reader accepts would be a release nobody can see.
+fn fitting(mut record: Record, app: &App) -> Result<Record> {
+    let limit = usize::try_from(MAX_RECORD_BYTES).unwrap_or(usize::MAX) - 1024;
+    if record.to_json().len() <= limit {
+        return Ok(record);
+    }
+    tracing::warn!(
+        "release {} of {} holds {} commits: too many to keep each one's time and the tickets they mention in one record; it keeps their shas alone",
+        record.version,
+        app.name,
+        record.commits.len()
+    );
+    record.commit_times = None;
+    record.tickets = None;
+    if record.to_json().len() <= limit {
+        return Ok(record);
+    }
+    Err(Error::Refused(format!(
+        "release {} of {} would list {} commits, more than one record can hold ({} MiB): release a commit fewer commits after the latest release, or set changelog_paths to the application's own paths",
+        record.version,
+        app.name,
+        record.commits.len(),
+        MAX_RECORD_BYTES / (1024 * 1024)
+    )))
+}
+
 /// The changelog from `previous` to the plan's commit, with its commits' times and the tickets
 /// their messages mention; when the range is unknown, so are they.
 fn range_of(plan: &ReleasePlan, previous: Option<&str>) -> Result<Range> {
@@ -163,14 +193,17 @@ fn range_of(plan: &ReleasePlan, previous: Option<&str>) -> Result<Range> {
     let found = plan
         .tickets
         .find(facts.iter().map(|fact| fact.message.as_str()));
-    if found.left_out > 0 {
+    let tickets = if found.left_out > 0 {
         tracing::warn!(
-            "the ticket pattern {:?} found {} tickets in this release's commits; the record keeps the first {} (is the pattern too wide?)",
-            plan.tickets.as_str(),
+            "the commits of this release mention {} tickets (with the pattern {:?}), more than a record keeps ({}): it keeps none, and the ticket search answers ? for this release (is the pattern too wide?)",
             found.tickets.len() + found.left_out,
-            found.tickets.len()
+            plan.tickets.as_str(),
+            MAX_TICKETS
         );
-    }
+        None
+    } else {
+        Some(found.tickets)
+    };
     Ok(Range {
         commit_times: Some(
             facts
@@ -178,7 +211,7 @@ fn range_of(plan: &ReleasePlan, previous: Option<&str>) -> Result<Range> {
                 .map(|fact| format_timestamp(fact.committed))
                 .collect(),
         ),
-        tickets: Some(found.tickets),
+        tickets,
         changelog,
     })
 }
@@ -284,6 +317,33 @@ mod tests {
             tickets: TicketPattern::default(),
         };
         (dir, plan)
+    }
+
+    #[test]
+    fn a_range_too_long_for_one_record_keeps_its_shas_alone_or_is_refused() {
+        let app = crate::record::fixtures::app("app", "releases");
+        let record = |commits: usize| Record {
+            version: 1,
+            commit: format!("{:040x}", 0),
+            author: Some("a@b".into()),
+            commits: (0..commits).map(|n| format!("{n:040x}")).collect(),
+            commit_times: Some(vec!["2026-12-01T00:00:00Z".to_owned(); commits]),
+            tickets: Some(vec![]),
+            ..Record::default()
+        };
+        let small = fitting(record(10), &app).unwrap();
+        assert!(small.commit_times.is_some() && small.tickets.is_some());
+        // 60,000 shas fit alone (about 2.6 MB), not with their times (about 4 MB).
+        let long = fitting(record(60_000), &app).unwrap();
+        assert_eq!((long.commit_times, long.tickets), (None, None));
+        assert_eq!(long.commits.len(), 60_000);
+        let error = fitting(record(120_000), &app).unwrap_err().to_string();
+        assert!(
+            error.contains(
+                "release 1 of app would list 120000 commits, more than one record can hold (4 MiB)"
+            ),
+            "{error}"
+        );
     }
 
     #[tokio::test]

@@ -57,6 +57,19 @@ impl TicketPattern {
         self.regex.as_str()
     }
 
+    /// Whether `messages` mention `wanted` (compared without case), however many other
+    /// tickets they mention.
+    pub fn mentions<'a>(&self, messages: impl IntoIterator<Item = &'a str>, wanted: &str) -> bool {
+        messages.into_iter().any(|message| {
+            self.regex.captures_iter(message).any(|captures| {
+                captures
+                    .get(1)
+                    .or_else(|| captures.get(0))
+                    .is_some_and(|ticket| same_ticket(ticket.as_str().trim(), wanted))
+            })
+        })
+    }
+
     /// The tickets `messages` mention, sorted and each once; empty matches are not tickets.
     pub fn find<'a>(&self, messages: impl IntoIterator<Item = &'a str>) -> FoundTickets {
         let mut tickets = BTreeSet::new();
@@ -104,10 +117,14 @@ pub fn same_ticket(ticket: &str, wanted: &str) -> bool {
 /// Where a ticket is, in one application's releases.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TicketReleases {
-    /// Each release number, oldest first, and whether it holds the ticket.
+    /// Each release number, ascending, and whether it (its newest record) holds the ticket.
     pub releases: Vec<(u64, Contains)>,
     /// The release whose range first mentions it.
     pub first: Option<u64>,
+    /// The latest release (the history's newest record) and whether it holds the ticket.
+    pub latest: Option<(u64, Contains)>,
+    /// Every record, oldest first: its number, its commit, and whether it holds the ticket.
+    pub records: Vec<(u64, String, Contains)>,
 }
 
 impl TicketReleases {
@@ -117,6 +134,16 @@ impl TicketReleases {
         self.releases
             .binary_search_by_key(&version, |(number, _)| *number)
             .map_or(Contains::Unknown, |index| self.releases[index].1)
+    }
+
+    /// Whether the release a deploy of `version` at `commit` deployed holds the ticket: the
+    /// newest record with both, else the number's.
+    pub fn deployed_holds(&self, version: u64, commit: &str) -> Contains {
+        self.records
+            .iter()
+            .rev()
+            .find(|(number, sha, _)| *number == version && sha == commit)
+            .map_or_else(|| self.holds(version), |(_, _, holds)| *holds)
     }
 
     /// The releases that hold the ticket, oldest first.
@@ -195,8 +222,11 @@ pub async fn find_ticket<S: RecordStore>(
             .iter()
             .map(|(environment, deployed)| {
                 let runs = deployed.as_ref().map(|stored| {
-                    let version = stored.record.version;
-                    (version, releases.holds(version))
+                    let record = &stored.record;
+                    (
+                        record.version,
+                        releases.deployed_holds(record.version, &record.commit),
+                    )
                 });
                 (environment.clone(), runs)
             })
@@ -220,48 +250,107 @@ pub fn releases_holding(
     pattern: &TicketPattern,
 ) -> TicketReleases {
     let lineage = Lineage::of(releases);
-    let mut answers: Vec<(u64, Contains)> = Vec::with_capacity(lineage.releases().len());
+    let records = lineage.releases();
+    // Per record in the history's order: what its own range says, and what it builds on.
+    let mut own: Vec<Contains> = Vec::with_capacity(records.len());
+    let mut inherited: Vec<Contains> = Vec::with_capacity(records.len());
     let mut first = None;
-    for (index, release) in lineage.releases().iter().enumerate() {
-        let parent = lineage.parent(index);
-        let parent_release = match parent {
-            Parent::Release(parent) => Some(lineage.releases()[parent]),
-            _ => None,
-        };
-        let mentions = mentions(release, parent_release, wanted, checkout, pattern);
+    for (index, release) in records.iter().enumerate() {
+        let previous = index.checked_sub(1).map(|previous| records[previous]);
+        let mentions = mentions(release, previous, wanted, checkout, pattern);
         if mentions == Contains::Yes && first.is_none() {
             first = Some(release.version);
         }
-        let inherited = match parent {
+        let builds_on = match lineage.parent(index) {
             Parent::Nothing => Contains::No,
-            Parent::Release(parent) => answers[parent].1,
+            Parent::Release(parent) => either(own[parent], inherited[parent]),
+            Parent::Within { release, from } => either(
+                part_mentions(
+                    records[release],
+                    from,
+                    own[release],
+                    wanted,
+                    checkout,
+                    pattern,
+                ),
+                inherited[release],
+            ),
             Parent::Unknown => Contains::Unknown,
         };
-        answers.push((release.version, either(mentions, inherited)));
+        own.push(mentions);
+        inherited.push(builds_on);
     }
+    let answer = |index: usize| either(own[index], inherited[index]);
+    let mut by_number: Vec<(u64, Contains)> = (0..records.len())
+        .filter(|index| lineage.index_of(records[*index].version) == Some(*index))
+        .map(|index| (records[index].version, answer(index)))
+        .collect();
+    by_number.sort_unstable_by_key(|(number, _)| *number);
     TicketReleases {
-        releases: answers,
+        releases: by_number,
         first,
+        latest: records
+            .len()
+            .checked_sub(1)
+            .map(|last| (records[last].version, answer(last))),
+        records: records
+            .iter()
+            .enumerate()
+            .map(|(index, release)| (release.version, release.commit.clone(), answer(index)))
+            .collect(),
     }
 }
 
-/// Whether `release`'s own range mentions `wanted`.
-fn mentions(
+/// Whether the part of `release`'s range from position `from` of its commits mentions `wanted`,
+/// given what its whole range says (`whole`): a range that does not mention it has no part
+/// that does; one that does, only the checkout can tell which part.
+fn part_mentions(
     release: &Summary,
-    parent: Option<&Summary>,
+    from: usize,
+    whole: Contains,
     wanted: &str,
     checkout: Option<&Checkout>,
     pattern: &TicketPattern,
 ) -> Contains {
-    let yes_or_no = |tickets: &[String]| {
-        if tickets.iter().any(|ticket| same_ticket(ticket, wanted)) {
+    if whole == Contains::No {
+        return Contains::No;
+    }
+    match (checkout, release.commits.get(from..)) {
+        (Some(checkout), Some(commits)) => messages_mention(checkout, commits, wanted, pattern),
+        _ => Contains::Unknown,
+    }
+}
+
+/// Whether the messages of `commits` (of the checkout) mention `wanted`.
+fn messages_mention(
+    checkout: &Checkout,
+    commits: &[String],
+    wanted: &str,
+    pattern: &TicketPattern,
+) -> Contains {
+    match checkout.commit_facts(commits) {
+        Ok(facts) if pattern.mentions(facts.iter().map(|f| f.message.as_str()), wanted) => {
+            Contains::Yes
+        }
+        Ok(_) => Contains::No,
+        Err(_) => Contains::Unknown,
+    }
+}
+
+/// Whether `release`'s own range (cut from `previous`'s commit) mentions `wanted`.
+fn mentions(
+    release: &Summary,
+    previous: Option<&Summary>,
+    wanted: &str,
+    checkout: Option<&Checkout>,
+    pattern: &TicketPattern,
+) -> Contains {
+    if let Some(tickets) = &release.tickets {
+        return if tickets.iter().any(|ticket| same_ticket(ticket, wanted)) {
             Contains::Yes
         } else {
             Contains::No
-        }
-    };
-    if let Some(tickets) = &release.tickets {
-        return yes_or_no(tickets);
+        };
     }
     let Some(checkout) = checkout else {
         return Contains::Unknown;
@@ -273,21 +362,14 @@ fn mentions(
             author_name: String::new(),
             author_email: String::new(),
         };
-        match checkout.changelog(parent.map(|p| p.commit.as_str()), &new, &[]) {
+        match checkout.changelog(previous.map(|p| p.commit.as_str()), &new, &[]) {
             Ok(changelog) if changelog.unavailable.is_none() => changelog.commits,
             _ => return Contains::Unknown,
         }
     } else {
         release.commits.clone()
     };
-    match checkout.commit_facts(&commits) {
-        Ok(facts) => yes_or_no(
-            &pattern
-                .find(facts.iter().map(|f| f.message.as_str()))
-                .tickets,
-        ),
-        Err(_) => Contains::Unknown,
-    }
+    messages_mention(checkout, &commits, wanted, pattern)
 }
 
 /// Three-valued "or".
@@ -332,7 +414,9 @@ mod tests {
     #[test]
     fn a_pattern_that_matches_everything_is_capped_and_says_how_many_it_left_out() {
         let pattern = TicketPattern::new(r"\w+").unwrap();
-        let words: Vec<String> = (0..150).map(|n| format!("word{n:03}")).collect();
+        let words: Vec<String> = (0..MAX_TICKETS + 50)
+            .map(|n| format!("word{n:04}"))
+            .collect();
         let message = words.join(" ");
         let found = pattern.find([message.as_str()]);
         assert_eq!(found.tickets.len(), MAX_TICKETS);
@@ -411,13 +495,47 @@ mod tests {
     }
 
     #[test]
-    fn a_second_copy_of_a_release_is_the_same_release() {
+    fn a_second_record_of_a_number_is_the_release_that_number_names() {
         let history = [
-            release(2, "b", Some(&["ABC-1"]), false),
+            release(3, "d", Some(&[]), false),
+            release(2, "c", Some(&["ABC-2"]), false),
             release(2, "b", Some(&["ABC-1"]), false),
             release(1, "a", Some(&[]), false),
         ];
+        let found = releases_holding(&history, "ABC-2", None, &TicketPattern::default());
+        // Release 3 was cut from the second 2: it holds ABC-2.
+        assert_eq!(found.releases.len(), 3);
+        assert_eq!(found.holds(2), Contains::Yes);
+        assert_eq!(found.holds(3), Contains::Yes);
+        assert_eq!(found.latest, Some((3, Contains::Yes)));
         let found = releases_holding(&history, "ABC-1", None, &TicketPattern::default());
-        assert_eq!(found.releases.len(), 2);
+        assert_eq!(found.first, Some(2));
+        assert_eq!(found.holds(3), Contains::Yes);
+    }
+
+    #[test]
+    fn a_rollback_inside_a_range_that_mentions_the_ticket_cannot_tell_without_a_checkout() {
+        let mut history = vec![
+            release(3, "m", Some(&[]), true),
+            release(2, "c", Some(&["ABC-1"]), false),
+            release(1, "a", Some(&[]), false),
+        ];
+        history[1].commits = vec!["c".into(), "m".into(), "b".into()];
+        let pattern = TicketPattern::default();
+        let found = releases_holding(&history, "ABC-1", None, &pattern);
+        assert_eq!(found.holds(3), Contains::Unknown);
+        // A ticket release 2's range does not mention: release 3 does not hold it either.
+        let found = releases_holding(&history, "ABC-9", None, &pattern);
+        assert_eq!(found.holds(3), Contains::No);
+    }
+
+    #[test]
+    fn a_mention_is_found_however_many_other_tickets_there_are() {
+        let pattern = TicketPattern::default();
+        let many: Vec<String> = (0..MAX_TICKETS + 10).map(|n| format!("OPS-{n}")).collect();
+        let message = many.join(" ");
+        assert_eq!(pattern.find([message.as_str()]).tickets.len(), MAX_TICKETS);
+        assert!(pattern.mentions([message.as_str()], "ops-1005"));
+        assert!(!pattern.mentions([message.as_str()], "OPS-2000"));
     }
 }

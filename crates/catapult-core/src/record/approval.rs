@@ -45,8 +45,13 @@ pub struct Approval {
 
 impl Approval {
     /// Whether it approves release `version` at `commit`.
-    pub fn approves(&self, version: u64, commit: &str) -> bool {
-        self.version == version && self.commit == commit
+    pub fn approves(&self, version: u64, commit: &str, environment: &str) -> bool {
+        self.version == version && self.commit == commit && self.environment == environment
+    }
+
+    /// Whether the approver is `person` (an email address, compared without case).
+    pub fn is_by(&self, person: &str) -> bool {
+        self.approver.eq_ignore_ascii_case(person)
     }
 }
 

@@ -82,6 +82,18 @@ impl Environment {
     }
 }
 
+/// Where `environment`'s ad-hoc freezes live in the release bucket `bucket`: one key for every
+/// application, since a freeze is of an environment.
+fn freezes_in(bucket: &BucketName, environment: &EnvironmentName) -> Result<Location, String> {
+    Ok(Location::new(
+        bucket.clone(),
+        ObjectKey::parse(
+            "a key of the promotion rules",
+            &super::freeze::freezes_key(environment),
+        )?,
+    ))
+}
+
 /// The key of `name`'s deploys to `environment` in the release bucket (the default layout).
 pub fn default_deploy_key(environment: &str, name: &str) -> String {
     format!("{DEFAULT_DEPLOY_PREFIX}{environment}/{name}")
@@ -116,7 +128,7 @@ impl App {
 
     /// Where `environment`'s ad-hoc freezes live: `freezes/<env>` in the release bucket.
     pub fn freezes(&self, environment: &EnvironmentName) -> Result<Location, String> {
-        self.rule_key(super::freeze::freezes_key(environment))
+        freezes_in(&self.releases.bucket, environment)
     }
 
     fn rule_key(&self, key: String) -> Result<Location, String> {
@@ -384,13 +396,7 @@ impl Layout {
     /// Where `environment`'s ad-hoc freezes live: `freezes/<env>` in the release bucket, as
     /// [`App::freezes`] says for each application.
     pub fn freezes(&self, environment: &EnvironmentName) -> Result<Location, String> {
-        Ok(Location::new(
-            self.releases_bucket.clone(),
-            ObjectKey::parse(
-                "a key of the promotion rules",
-                &super::freeze::freezes_key(environment),
-            )?,
-        ))
+        freezes_in(&self.releases_bucket, environment)
     }
 
     /// Whether a deploy to `environment` is to one the layout declares: always when it

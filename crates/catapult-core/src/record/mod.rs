@@ -29,9 +29,9 @@ pub use layout::{
 };
 pub use names::{AppName, EnvironmentName, checked_author, is_image_digest};
 
-/// The most tickets a record keeps: a ticket pattern that matches everything would otherwise
-/// fill it.
-pub const MAX_TICKETS: usize = 100;
+/// The most tickets a record keeps: a range that mentions more (a pattern that matches
+/// everything, or the first release of a long history) keeps none, and its tickets are unknown.
+pub const MAX_TICKETS: usize = 1000;
 
 /// How a record without an author shows it.
 pub const UNKNOWN_AUTHOR: &str = "unknown";
@@ -60,8 +60,9 @@ pub struct Record {
     /// was kept.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit_times: Option<Vec<String>>,
-    /// The tickets (`ABC-123`) the commit messages of the changelog's range mention, sorted,
-    /// at most [`MAX_TICKETS`] of them. `None` in records written before they were kept.
+    /// The tickets (`ABC-123`) the commit messages of the changelog's range mention, sorted.
+    /// `None` in records written before they were kept, and for a range that mentions more
+    /// than [`MAX_TICKETS`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tickets: Option<Vec<String>>,
     /// When the record was written, RFC 3339 in UTC to the second.

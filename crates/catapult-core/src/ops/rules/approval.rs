@@ -32,10 +32,10 @@ pub async fn check<S: RecordStore>(
     let found = RecordLog::<S, Approval>::of(store, &at)
         .find(release.last_modified, |stored| {
             let approval = &stored.record;
-            if !approval.approves(record.version, &record.commit) {
+            if !approval.approves(record.version, &record.commit, environment.as_str()) {
                 return Judgement::Continue;
             }
-            if Some(approval.approver.as_str()) == author {
+            if author.is_some_and(|author| approval.is_by(author)) {
                 own = true;
                 return Judgement::Continue;
             }
@@ -96,7 +96,11 @@ pub async fn approve<S: RecordStore>(
     plan: &ApprovalPlan,
 ) -> Result<(Stored<Approval>, bool)> {
     let record = &plan.release.record;
-    if record.author.as_deref() == Some(plan.approver.as_str()) {
+    if record
+        .author
+        .as_deref()
+        .is_some_and(|author| author.eq_ignore_ascii_case(&plan.approver))
+    {
         return Err(Error::Refused(format!(
             "{} is the author of release {} of {}, and no one approves their own release (require_approval): another person must approve it",
             plan.approver, record.version, app.name
@@ -108,8 +112,10 @@ pub async fn approve<S: RecordStore>(
     let log = RecordLog::<S, Approval>::of(store, &at).knowing_versioned(&plan.release, &at.bucket);
     let appended = Box::pin(log.append(async |head| {
         if let Some(latest) = head.latest.as_ref().filter(|latest| {
-            latest.record.approves(record.version, &record.commit)
-                && latest.record.approver == plan.approver
+            latest
+                .record
+                .approves(record.version, &record.commit, plan.environment.as_str())
+                && latest.record.is_by(&plan.approver)
         }) {
             return Ok(Decision::Keep(latest.clone()));
         }

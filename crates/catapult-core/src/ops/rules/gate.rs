@@ -146,6 +146,11 @@ pub fn friendly(duration: SignedDuration) -> String {
     format!("{rounded:#}")
 }
 
+/// [`friendly`], of a number of seconds.
+pub fn friendly_seconds(seconds: i64) -> String {
+    friendly(SignedDuration::from_secs(seconds))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -173,6 +173,8 @@ async fn a_release_needs_an_approval_by_someone_other_than_its_author() {
         error,
         "ada@example.com is the author of release 2 of api, and no one approves their own release (require_approval): another person must approve it"
     );
+    // Nor in capitals: an email address is one whatever its case.
+    assert!(approval(&store, 2, "ADA@Example.com").await.is_err());
     // An approval of another release does not count.
     approval(&store, 1, "grace@example.com").await.unwrap();
     assert!(
