@@ -13,7 +13,8 @@ Whatever the faults, each commit must be stored once under a number of its own: 
 twice, a number taken twice, or a success S3 does not hold fails the run (an `error:` line on
 stderr, exit 1), after the summary is printed. A second proxy (--conflict-proxy) answers every
 nth conditional PutObject with S3's 409 ConditionalRequestConflict: 48 racing puts go through it
-and must store 48 records numbered 1..48.
+and must store 48 records numbered 1..48. A third (--strip-proxy) drops x-amz-version-id from
+every nth PutObject answer: each such write must be found in the history by what it wrote.
 
 When ci/bench has started Ceph RGW 16 (CATAPULT_BENCH_RGW_*), writers truly race on it: rounds
 of 2 and of 8 outs on a new key each, released at once. RGW ignores `If-None-Match: *`, so all
@@ -560,6 +561,7 @@ class Bench:
         self.own_times: dict[str, list[tuple[int, float]]] = {}
         self.proxy_log = Path(args.fault_proxy_log) if args.fault_proxy_log else None
         self.conflict_log = Path(args.conflict_proxy_log) if args.conflict_proxy_log else None
+        self.strip_log = Path(args.strip_proxy_log) if args.strip_proxy_log else None
 
     def source(self, bucket: str, name: str = "app") -> dict:
         return {
@@ -858,13 +860,19 @@ class Bench:
 
     def conflict_race(self) -> None:
         """The racing puts through the conflict proxy, which answers every nth conditional
-        PutObject with S3's 409."""
+        PutObject with S3's 409; then through the stripping proxy, which drops the version id
+        from every nth PutObject's answer."""
         title = f"{self.args.conflict_racers} racing puts, 409s answered as S3 does"
         if self.args.conflict_proxy:
             self.racing_puts("race-409", self.args.conflict_proxy, conflicts=True,
                              racers=self.args.conflict_racers)
         else:
             self.summary.row(title, "through the conflict proxy", "not run (no --conflict-proxy)")
+        title = f"{self.args.racers} racing puts, answers without a version id"
+        if self.args.strip_proxy:
+            self.racing_puts("race-stripped", self.args.strip_proxy, stripped=True)
+        else:
+            self.summary.row(title, "through the stripping proxy", "not run (no --strip-proxy)")
 
     def rgw_race(self) -> None:
         """Ceph RGW 16, which ignores `If-None-Match: *`, with writers that truly race: rounds of
@@ -914,7 +922,9 @@ class Bench:
                 elif "to PutObject with If-Match" in error and "does not honour" in error:
                     refused_if_match += 1
                 else:
-                    others[error] = others.get(error, 0) + 1
+                    # Grouped by shape: version ids, keys and endpoints left out.
+                    shape = re.sub(r'"[^"]*"|s3://\S+|https?://\S+', "…", error)
+                    others[shape] = others.get(shape, 0) + 1
             if refusals:
                 last_refusals.append(max(run.seconds for run in refusals))
             stored = history_with_ids(s3, bucket, key)
@@ -1006,11 +1016,14 @@ class Bench:
                        "out (deploy pinned by a get)", 4, " (3 + the pinned release's GetObject)")
 
     def racing_puts(self, key: str, endpoint: str, lossy: bool = False,
-                    conflicts: bool = False, racers: int | None = None) -> None:
+                    conflicts: bool = False, stripped: bool = False,
+                    racers: int | None = None) -> None:
         """`racers` outs of distinct commits on one fresh key, started together. Through the fault
         proxy (`lossy`), every nth PutObject's answer is lost after the write landed; through the
         conflict proxy (`conflicts`), every nth conditional PutObject is answered 409
-        ConditionalRequestConflict, as S3 answers one while another to the key is in flight.
+        ConditionalRequestConflict, as S3 answers one while another to the key is in flight;
+        through the stripping proxy (`stripped`), every nth PutObject's answer comes without its
+        x-amz-version-id, so the write must be found by what it wrote.
         Each commit must then be stored exactly once, under distinct numbers: a commit stored
         twice, a number taken twice or a success that S3 does not hold is a broken run."""
         racers = racers or self.args.racers
@@ -1020,13 +1033,16 @@ class Bench:
         if conflicts:
             title = (f"{racers} racing puts, every {ordinal(self.args.conflict_every_nth)} "
                      "conditional PutObject answered 409")
+        elif stripped:
+            title = (f"{racers} racing puts, every {ordinal(self.args.strip_every_nth)} PutObject "
+                     "answered without its version id")
         elif lossy:
             title = f"{racers} racing puts, every {ordinal(nth)} PutObject answer lost"
         else:
             title = f"{racers} racing puts"
         log(f"--- {title}")
         source = dict(self.source(bucket, key), endpoint=endpoint)
-        if lossy or conflicts:
+        if lossy or conflicts or stripped:
             source["debug"] = True  # one line per S3 call: catapult's own attempts
         # Older commits than the latest release are rollbacks, allowed; force makes a write that
         # is not recognised as its own show up as a second record of its commit.
@@ -1034,8 +1050,10 @@ class Bench:
             "repository": "repo", "commit": commit, "force": True, "allow_rollback": True,
         }} for commit in commits]
         mark = self.server_log.mark()
-        proxy_log = self.conflict_log if conflicts else self.proxy_log
-        proxy_mark = proxy_log.stat().st_size if (lossy or conflicts) and proxy_log else 0
+        proxy_log = (self.conflict_log if conflicts else self.strip_log if stripped
+                     else self.proxy_log)
+        proxy_mark = (proxy_log.stat().st_size
+                      if (lossy or conflicts or stripped) and proxy_log else 0)
         runs = race(self.binaries, requests, build)
         latencies = {index: run.seconds for index, run in enumerate(runs)}
         duration = max(latencies.values())
@@ -1043,10 +1061,12 @@ class Bench:
         printed = {}  # commit -> (number, version_id) the out printed
         failed_commits = set()
         recognised = 0
+        searched = 0
         own_puts = 0
         for commit, run in zip(commits, runs):
             text = ANSI.sub("", run.stderr)
             recognised += len(re.findall(r"landed as version", text))
+            searched += len(re.findall(r"without a version id; looking for the write", text))
             own_puts += sum(1 for call in run.debug_s3_calls() if call == "S3 PutObject")
             if run.code == 0:
                 succeeded += 1
@@ -1108,6 +1128,16 @@ class Bench:
             if not answered:
                 self.summary.anomaly(f"{title}: the conflict proxy answered no 409 (is it in the "
                                      "path?)")
+        if stripped:
+            answered = self.proxy_lines(self.strip_log, proxy_mark, "stripped x-amz-version-id")
+            self.summary.row(f"{title}: answers without a version id", "stripping proxy, "
+                             f"--strip-version-id-every-nth-put {self.args.strip_every_nth}",
+                             f"{len(answered)} PutObject answers stripped of x-amz-version-id; "
+                             f"{searched} writes looked for in the history by what they wrote",
+                             "each found, never taken for a bucket without versioning")
+            if not answered:
+                self.summary.anomaly(f"{title}: the stripping proxy stripped no answer (is it in "
+                                     "the path?)")
         if lossy:
             faults = self.proxy_faults(proxy_mark)
             landed = sum(1 for line in faults if "the write landed" in line)
@@ -1498,7 +1528,9 @@ class Bench:
             "without the answer.",
             "409 race: the conflict proxy answers every nth conditional PutObject itself with 409 "
             "ConditionalRequestConflict (S3's answer while another conditional write to the key "
-            "is in flight) and does not forward it; catapult retries it as a lost race.",
+            "is in flight) and does not forward it; catapult retries it as a lost race. The "
+            "stripping proxy forwards everything and drops x-amz-version-id from every nth "
+            "PutObject answer: the write landed, and catapult must find it by what it wrote.",
             "Ceph RGW race: each round's writers are outs of distinct commits (no force) on a new "
             "key, each started and held on its stdin, then released together; a duplicate left is "
             "any record beyond the first at the key after the round.",
@@ -1645,6 +1677,12 @@ def main() -> int:
                         help="the conflict proxy's rule, for the figures' labels")
     parser.add_argument("--conflict-racers", type=int, default=48,
                         help="concurrent outs on one key through the conflict proxy")
+    parser.add_argument("--strip-proxy", metavar="URL",
+                        help="a fault proxy that strips x-amz-version-id from every nth "
+                             "PutObject answer: a racing run goes through it")
+    parser.add_argument("--strip-proxy-log", metavar="FILE", help="the stripping proxy's stderr")
+    parser.add_argument("--strip-every-nth", type=int, default=2, metavar="N",
+                        help="the stripping proxy's rule, for the figures' labels")
     parser.add_argument("--rgw-rounds", type=int,
                         help="rounds of 2 and of 8 writers on Ceph RGW (default 5, each)")
     parser.add_argument("--status-projects", type=int, default=50,

@@ -11,6 +11,10 @@ verifies. Rules inject faults by request count:
                            without a byte of the answer, as a network that lost it would.
   --reset-every-nth-get N  every Nth GetObject answered 200 with a body: the head and half the
                            body reach the client, then the connection is reset.
+  --strip-version-id-every-nth-put N
+                           every Nth PutObject the server answered 2xx reaches the client
+                           without its x-amz-version-id header, as a proxy that drops it would
+                           pass it on: the write landed, but its answer does not say as what.
   --conflict-every-nth-conditional-put N
                            every Nth conditional PutObject (one with If-None-Match or If-Match)
                            is answered by the proxy with S3's 409 ConditionalRequestConflict
@@ -213,8 +217,11 @@ def operation(method: str, target: str, headers: list[tuple[str, str]]) -> str:
 
 class Rules:
     def __init__(self, lose_every_nth_put: int, reset_every_nth_get: int, reset: bool,
-                 conflict_every_nth_conditional_put: int = 0):
+                 conflict_every_nth_conditional_put: int = 0,
+                 strip_version_id_every_nth_put: int = 0):
         self.lose_every_nth_put = lose_every_nth_put
+        self.strip_version_id_every_nth_put = strip_version_id_every_nth_put
+        self.stripped = 0
         self.reset_every_nth_get = reset_every_nth_get
         self.reset_on_loss = reset
         self.conflict_every_nth_conditional_put = conflict_every_nth_conditional_put
@@ -250,12 +257,22 @@ class Rules:
                 return self.gets, False, cut, False
             return 0, False, False, False
 
+    def strip_version_id(self, number: int) -> bool:
+        """Whether PutObject #`number`'s answer loses its x-amz-version-id header."""
+        nth = self.strip_version_id_every_nth_put
+        if nth > 0 and number % nth == 0:
+            with self.lock:
+                self.stripped += 1
+            return True
+        return False
+
     def summary(self) -> str:
         with self.lock:
             return (f"{self.requests} requests, {self.puts} PutObject "
                     f"({self.conditional_puts} conditional), {self.gets} GetObject; "
                     f"{self.lost} answers lost ({self.lost_landed} of writes that landed), "
                     f"{self.cut} bodies cut, {self.conflicts} answered 409, "
+                    f"{self.stripped} version ids stripped, "
                     f"{self.errors} connection errors")
 
 
@@ -363,6 +380,12 @@ class Handler(socketserver.BaseRequestHandler):
                 f"(the server answered {status}{', the write landed' if 200 <= status < 300 else ''})")
             abort(client, rules.reset_on_loss)
             return False
+        if op == "PutObject" and 200 <= status < 300 and rules.strip_version_id(number):
+            kept = [line for line in response_head.split(b"\r\n")
+                    if not line.lower().startswith(b"x-amz-version-id:")]
+            log(f"stripped x-amz-version-id from the answer to PutObject #{number}: "
+                f"{method} {target} (the server answered {status}, the write landed)")
+            response_head = b"\r\n".join(kept)
         content = payload(response_body, response_headers)
         if cut and status == 200 and content is not None and len(content) >= 2:
             with rules.lock:
@@ -538,6 +561,23 @@ def self_test() -> int:
                   conflicts.conflicts == 1 and conflicts.conditional_puts == 2)
         finally:
             conflicting.shutdown()
+
+        # Version ids stripped: every 2nd PutObject answer, the write landed all the same.
+        stripping = start(f"http://127.0.0.1:{moto_port}", 0,
+                          Rules(0, 0, False, strip_version_id_every_nth_put=2))
+        try:
+            c4 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{stripping.server_address[1]}",
+                              region_name="us-east-1", aws_access_key_id=key["AccessKeyId"],
+                              aws_secret_access_key=key["SecretAccessKey"],
+                              config=Config(s3={"addressing_style": "path"},
+                                            retries={"total_max_attempts": 1}))
+            answers = [c4.put_object(Bucket="proxy", Key="s", Body=body) for body in (b"1", b"2")]
+            listed = c4.list_object_versions(Bucket="proxy", Prefix="s")["Versions"]
+            check("the 2nd PutObject's answer has no version id, the 1st has one, both landed",
+                  "VersionId" in answers[0] and "VersionId" not in answers[1]
+                  and len([v for v in listed if v["Key"] == "s"]) == 2)
+        finally:
+            stripping.shutdown()
     finally:
         proxy.shutdown()
         server.stop()
@@ -555,6 +595,7 @@ def main() -> int:
     parser.add_argument("--reset-every-nth-get", type=int, default=0, metavar="N")
     parser.add_argument("--conflict-every-nth-conditional-put", type=int, default=0,
                         metavar="N")
+    parser.add_argument("--strip-version-id-every-nth-put", type=int, default=0, metavar="N")
     parser.add_argument("--reset", action="store_true",
                         help="a lost answer ends the connection with a reset, not a close")
     parser.add_argument("--max-seconds", type=float, default=600)
@@ -566,7 +607,7 @@ def main() -> int:
         parser.error("--upstream is required (or CATAPULT_TEST_ENDPOINT)")
 
     rules = Rules(args.lose_every_nth_put, args.reset_every_nth_get, args.reset,
-                  args.conflict_every_nth_conditional_put)
+                  args.conflict_every_nth_conditional_put, args.strip_version_id_every_nth_put)
     finished = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: finished.set())
@@ -576,6 +617,7 @@ def main() -> int:
         f"lose every nth put: {args.lose_every_nth_put or 'never'}, "
         f"cut every nth get: {args.reset_every_nth_get or 'never'}; "
         f"409 every nth conditional put: {args.conflict_every_nth_conditional_put or 'never'}; "
+        f"version id stripped every nth put: {args.strip_version_id_every_nth_put or 'never'}; "
         f"ends after {args.max_seconds:g} s")
     if not finished.wait(args.max_seconds):
         log(f"--max-seconds ({args.max_seconds:g} s) reached")
