@@ -885,8 +885,8 @@ class Bench:
         endpoint = os.environ.get("CATAPULT_BENCH_RGW_ENDPOINT")
         if not endpoint:
             self.summary.row(title, "rounds of 2 and 8 outs on a new key",
-                             "not run (Ceph RGW is not installed: `ci/conformance ceph-rgw` "
-                             "installs it, then ci/bench starts it)")
+                             "not run (Ceph RGW is not installed, or did not start: "
+                             "`ci/conformance ceph-rgw` installs it, then ci/bench starts it)")
             return
         log(f"--- {title} ({endpoint})")
         access_key = os.environ["CATAPULT_BENCH_RGW_ACCESS_KEY_ID"]
