@@ -11,7 +11,15 @@ ci/bench also starts ci/lib/fault_proxy.py in front of the server (--fault-proxy
 puts run once more through it, with every nth PutObject's answer lost after the write landed.
 Whatever the faults, each commit must be stored once under a number of its own: a commit stored
 twice, a number taken twice, or a success S3 does not hold fails the run (an `error:` line on
-stderr, exit 1), after the summary is printed.
+stderr, exit 1), after the summary is printed. A second proxy (--conflict-proxy) answers every
+nth conditional PutObject with S3's 409 ConditionalRequestConflict: 48 racing puts go through it
+and must store 48 records numbered 1..48. A third (--strip-proxy) drops x-amz-version-id from
+every nth PutObject answer: each such write must be found in the history by what it wrote.
+
+When ci/bench has started Ceph RGW 16 (CATAPULT_BENCH_RGW_*), writers truly race on it: rounds
+of 2 and of 8 outs on a new key each, released at once. RGW ignores `If-None-Match: *`, so all
+of them write; exactly one may succeed, and no duplicate may stay (the others take theirs back).
+`--only stores` runs these alone, with the requests one write costs on the plain path.
 """
 
 from __future__ import annotations
@@ -173,6 +181,42 @@ class Binaries:
             stderr.seek(0)
             return Run(process.returncode, stdout.read().decode("utf-8", "replace"),
                        stderr.read().decode("utf-8", "replace"), seconds)
+
+
+def race(binaries: Binaries, requests: list[dict], directory: Path) -> list[Run]:
+    """One `out` per request, racing: each is started and blocks reading its stdin; closing all
+    the stdins at once is the starting gun, so they race on S3, not on process start-up. Their
+    runs in the order of `requests`, each timed from the gun to its exit."""
+    processes = []
+    for request in requests:
+        stdout = tempfile.TemporaryFile(dir=binaries.scratch)
+        stderr = tempfile.TemporaryFile(dir=binaries.scratch)
+        process = subprocess.Popen([str(binaries.path("out")), str(directory)],
+                                   stdin=subprocess.PIPE, stdout=stdout, stderr=stderr,
+                                   env=Binaries.environment("out"))
+        process.stdin.write(json.dumps(request).encode())
+        processes.append((process, stdout, stderr))
+    time.sleep(0.2)  # every racer is up and waiting on stdin
+    gun = time.perf_counter()
+    for process, _, _ in processes:
+        process.stdin.close()
+    pids = {process.pid: index for index, (process, _, _) in enumerate(processes)}
+    ended: dict[int, tuple[int, float]] = {}
+    while len(ended) < len(processes):
+        pid, status, _ = os.wait4(-1, 0)
+        if pid in pids:
+            ended[pids[pid]] = (os.waitstatus_to_exitcode(status), time.perf_counter() - gun)
+            processes[pids[pid]][0].returncode = ended[pids[pid]][0]
+    runs = []
+    for index, (_, stdout, stderr) in enumerate(processes):
+        stdout.seek(0)
+        stderr.seek(0)
+        code, seconds = ended[index]
+        runs.append(Run(code, stdout.read().decode("utf-8", "replace"),
+                        stderr.read().decode("utf-8", "replace"), seconds))
+        stdout.close()
+        stderr.close()
+    return runs
 
 
 def expect_success(run: Run, what: str) -> Run:
@@ -516,6 +560,8 @@ class Bench:
         self.described: set[str] = set()
         self.own_times: dict[str, list[tuple[int, float]]] = {}
         self.proxy_log = Path(args.fault_proxy_log) if args.fault_proxy_log else None
+        self.conflict_log = Path(args.conflict_proxy_log) if args.conflict_proxy_log else None
+        self.strip_log = Path(args.strip_proxy_log) if args.strip_proxy_log else None
 
     def source(self, bucket: str, name: str = "app") -> dict:
         return {
@@ -791,6 +837,130 @@ class Bench:
         else:
             self.summary.row(f"{self.args.racers} racing puts, answers lost", "through the fault proxy",
                              "not run (no --fault-proxy)")
+        self.conflict_race()
+        self.rgw_race()
+
+    def stores_figures(self) -> None:
+        """`--only stores`: what a write costs on the plain path, the race with 409s answered as
+        S3 does, and the true race on Ceph RGW when it is at hand."""
+        log("--- out, requests per write")
+        bucket = new_bucket(self.s3, "writes")
+        build, _ = self.make_repository()
+        request = {"source": self.source(bucket), "params": {"repository": "repo", "force": True}}
+        counted = count_requests(self.binaries, self.server_log, "out", request, build)
+        expect_success(counted.run, "out (first release)")
+        self.write_row("out, first release: S3 requests", "empty key, force: true", counted,
+                       "out (first release)")
+        counted = count_requests(self.binaries, self.server_log, "out", request, build)
+        expect_success(counted.run, "out (next release)")
+        self.write_row("out, next release: S3 requests", "key with 1 release, force: true",
+                       counted, "out (next release)")
+        self.conflict_race()
+        self.rgw_race()
+
+    def conflict_race(self) -> None:
+        """The racing puts through the conflict proxy, which answers every nth conditional
+        PutObject with S3's 409; then through the stripping proxy, which drops the version id
+        from every nth PutObject's answer."""
+        title = f"{self.args.conflict_racers} racing puts, 409s answered as S3 does"
+        if self.args.conflict_proxy:
+            self.racing_puts("race-409", self.args.conflict_proxy, conflicts=True,
+                             racers=self.args.conflict_racers)
+        else:
+            self.summary.row(title, "through the conflict proxy", "not run (no --conflict-proxy)")
+        title = f"{self.args.racers} racing puts, answers without a version id"
+        if self.args.strip_proxy:
+            self.racing_puts("race-stripped", self.args.strip_proxy, stripped=True)
+        else:
+            self.summary.row(title, "through the stripping proxy", "not run (no --strip-proxy)")
+
+    def rgw_race(self) -> None:
+        """Ceph RGW 16, which ignores `If-None-Match: *`, with writers that truly race: rounds of
+        2 and of 8 outs of distinct commits, each round on a new key, started together and
+        released at once. Exactly one must succeed in each round; each other takes its write back
+        (or, having listed after the first record landed, meets RGW's refusal of If-Match), and
+        the key must be left with one record, which `check` emits once. A second success or a
+        duplicate left breaks the run."""
+        title = "Ceph RGW, writers that truly race"
+        endpoint = os.environ.get("CATAPULT_BENCH_RGW_ENDPOINT")
+        if not endpoint:
+            self.summary.row(title, "rounds of 2 and 8 outs on a new key",
+                             "not run (Ceph RGW is not installed, or did not start: "
+                             "`ci/conformance ceph-rgw` installs it, then ci/bench starts it)")
+            return
+        log(f"--- {title} ({endpoint})")
+        access_key = os.environ["CATAPULT_BENCH_RGW_ACCESS_KEY_ID"]
+        secret_key = os.environ["CATAPULT_BENCH_RGW_SECRET_ACCESS_KEY"]
+        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                          aws_access_key_id=access_key, aws_secret_access_key=secret_key,
+                          config=Config(s3={"addressing_style": "path"}))
+        bucket = new_bucket(s3, "rgw")
+        build, commits = self.make_repository(8)
+        rounds = [2, 8] * self.args.rgw_rounds
+        one_success = 0
+        duplicates_left = 0
+        checked_once = 0
+        taken_back = 0
+        refused_if_match = 0
+        others: dict[str, int] = {}
+        refusal_times: list[float] = []
+        last_refusals: list[float] = []
+        for index, writers in enumerate(rounds):
+            key = f"race-{index}"
+            source = {"bucket": bucket, "name": key, "endpoint": endpoint, "path_style": True,
+                      "access_key_id": access_key, "secret_access_key": secret_key}
+            runs = race(self.binaries, [{"source": source, "params": {
+                "repository": "repo", "commit": commit, "allow_rollback": True,
+            }} for commit in commits[:writers]], build)
+            successes = [run for run in runs if run.code == 0]
+            refusals = [run for run in runs if run.code != 0]
+            for run in refusals:
+                error = run.error_line()
+                refusal_times.append(run.seconds)
+                if "was taken back, so nothing was written" in error:
+                    taken_back += 1
+                elif "to PutObject with If-Match" in error and "does not honour" in error:
+                    refused_if_match += 1
+                else:
+                    # Grouped by shape: version ids, keys and endpoints left out.
+                    shape = re.sub(r'"[^"]*"|s3://\S+|https?://\S+', "…", error)
+                    others[shape] = others.get(shape, 0) + 1
+            if refusals:
+                last_refusals.append(max(run.seconds for run in refusals))
+            stored = history_with_ids(s3, bucket, key)
+            duplicates_left += max(len(stored) - 1, 0)
+            if len(successes) == 1:
+                one_success += 1
+                kept = successes[0].json()["version"]
+                checked = self.binaries.run("check", {"source": source})
+                if checked.code == 0 and checked.json() == [kept] and \
+                        [version_id for version_id, _ in stored] == [kept["version_id"]]:
+                    checked_once += 1
+            log(f"    round {index + 1}, {writers} writers: {len(successes)} succeeded, "
+                f"{len(refusals)} refused, {len(stored)} records left")
+        count = len(rounds)
+        self.summary.row(f"{title}: rounds", f"{count} rounds ({count // 2} of 2 writers, "
+                         f"{count // 2} of 8), a new key each, released at once",
+                         f"exactly one success in {one_success}/{count}; check emits that one "
+                         f"record alone in {checked_once}/{count}", "all")
+        self.summary.row(f"{title}: duplicates left", "records beyond the first, every round",
+                         str(duplicates_left), "0")
+        self.summary.row(f"{title}: refusals", f"{len(refusal_times)} writers refused",
+                         f"{taken_back} took their own write back, {refused_if_match} met RGW's "
+                         f"412 to If-Match (they listed after the first record landed)"
+                         + (f", other: {others}" if others else ""),
+                         "each names the store and what it did not honour")
+        if refusal_times:
+            self.summary.row(f"{title}: time to the refusal", "gun (stdin closed) to exit",
+                             f"per writer: median {ms(statistics.median(refusal_times))}, "
+                             f"worst {ms(max(refusal_times))}; a round's last refusal: median "
+                             f"{ms(statistics.median(last_refusals))}", "< 10 s")
+        if duplicates_left or one_success != count or checked_once != count:
+            self.summary.broken.append(f"{title}: {duplicates_left} duplicates left, one success "
+                                       f"in {one_success}/{count} rounds, check right in "
+                                       f"{checked_once}/{count}")
+        if others:
+            self.summary.anomaly(f"{title}: refusals of another kind: {others}")
 
     def deploy_figures(self, bucket: str, build: Path, release_request: dict) -> None:
         """A deploy's S3 requests on the plain path: the first to an environment, a retry by
@@ -845,76 +1015,65 @@ class Bench:
                        "release: <get's directory>, key with 2 deploys", counted,
                        "out (deploy pinned by a get)", 4, " (3 + the pinned release's GetObject)")
 
-    def racing_puts(self, key: str, endpoint: str, lossy: bool = False) -> None:
+    def racing_puts(self, key: str, endpoint: str, lossy: bool = False,
+                    conflicts: bool = False, stripped: bool = False,
+                    racers: int | None = None) -> None:
         """`racers` outs of distinct commits on one fresh key, started together. Through the fault
-        proxy (`lossy`), every nth PutObject's answer is lost after the write landed. Each commit
-        must then be stored exactly once, under distinct numbers: a commit stored twice, a number
-        taken twice or a success that S3 does not hold is a broken run."""
-        racers = self.args.racers
+        proxy (`lossy`), every nth PutObject's answer is lost after the write landed; through the
+        conflict proxy (`conflicts`), every nth conditional PutObject is answered 409
+        ConditionalRequestConflict, as S3 answers one while another to the key is in flight;
+        through the stripping proxy (`stripped`), every nth PutObject's answer comes without its
+        x-amz-version-id, so the write must be found by what it wrote.
+        Each commit must then be stored exactly once, under distinct numbers: a commit stored
+        twice, a number taken twice or a success that S3 does not hold is a broken run."""
+        racers = racers or self.args.racers
         bucket = new_bucket(self.s3, "race")
         build, commits = self.make_repository(racers)
         nth = self.args.lose_every_nth_put
-        title = (f"{racers} racing puts, every {ordinal(nth)} PutObject answer lost" if lossy
-                 else f"{racers} racing puts")
+        if conflicts:
+            title = (f"{racers} racing puts, every {ordinal(self.args.conflict_every_nth)} "
+                     "conditional PutObject answered 409")
+        elif stripped:
+            title = (f"{racers} racing puts, every {ordinal(self.args.strip_every_nth)} PutObject "
+                     "answered without its version id")
+        elif lossy:
+            title = f"{racers} racing puts, every {ordinal(nth)} PutObject answer lost"
+        else:
+            title = f"{racers} racing puts"
         log(f"--- {title}")
         source = dict(self.source(bucket, key), endpoint=endpoint)
-        if lossy:
+        if lossy or conflicts or stripped:
             source["debug"] = True  # one line per S3 call: catapult's own attempts
-        processes = {}
-        outputs = {}
-        commit_of = {}
-        # Each racer starts and blocks reading stdin; closing all the stdins at once is the
-        # starting gun, so they race on S3, not on process start-up. Older commits than the
-        # latest release are rollbacks, allowed; force makes a write that is not recognised as
-        # its own show up as a second record of its commit.
-        for commit in commits:
-            request = json.dumps({"source": source, "params": {
-                "repository": "repo", "commit": commit, "force": True, "allow_rollback": True,
-            }}).encode()
-            stdout = tempfile.TemporaryFile(dir=self.scratch)
-            stderr = tempfile.TemporaryFile(dir=self.scratch)
-            process = subprocess.Popen([str(self.binaries.path("out")), str(build)],
-                                       stdin=subprocess.PIPE, stdout=stdout, stderr=stderr,
-                                       env=Binaries.environment("out"))
-            process.stdin.write(request)
-            processes[process.pid] = process
-            outputs[process.pid] = (stdout, stderr)
-            commit_of[process.pid] = commit
-        time.sleep(0.2)  # every racer is up and waiting on stdin
+        # Older commits than the latest release are rollbacks, allowed; force makes a write that
+        # is not recognised as its own show up as a second record of its commit.
+        requests = [{"source": source, "params": {
+            "repository": "repo", "commit": commit, "force": True, "allow_rollback": True,
+        }} for commit in commits]
         mark = self.server_log.mark()
-        proxy_mark = self.proxy_log.stat().st_size if lossy and self.proxy_log else 0
-        gun = time.perf_counter()
-        for process in processes.values():
-            process.stdin.close()
-        latencies = {}
-        codes = {}
-        while len(latencies) < racers:
-            pid, status, _ = os.wait4(-1, 0)
-            if pid in processes:
-                latencies[pid] = time.perf_counter() - gun
-                codes[pid] = os.waitstatus_to_exitcode(status)
-                processes[pid].returncode = codes[pid]
+        proxy_log = (self.conflict_log if conflicts else self.strip_log if stripped
+                     else self.proxy_log)
+        proxy_mark = (proxy_log.stat().st_size
+                      if (lossy or conflicts or stripped) and proxy_log else 0)
+        runs = race(self.binaries, requests, build)
+        latencies = {index: run.seconds for index, run in enumerate(runs)}
         duration = max(latencies.values())
         succeeded, errors = 0, {}
         printed = {}  # commit -> (number, version_id) the out printed
         failed_commits = set()
         recognised = 0
+        searched = 0
         own_puts = 0
-        for pid, (stdout, stderr) in outputs.items():
-            stdout.seek(0)
-            stderr.seek(0)
-            run = Run(codes[pid], stdout.read().decode(), stderr.read().decode(), latencies[pid])
-            stdout.close()
-            stderr.close()
+        for commit, run in zip(commits, runs):
             text = ANSI.sub("", run.stderr)
             recognised += len(re.findall(r"landed as version", text))
+            searched += len(re.findall(r"without a version id; looking for the write", text))
             own_puts += sum(1 for call in run.debug_s3_calls() if call == "S3 PutObject")
             if run.code == 0:
                 succeeded += 1
                 version = run.json()["version"]
-                printed[commit_of[pid]] = (int(version["version"]), version.get("version_id"))
+                printed[commit] = (int(version["version"]), version.get("version_id"))
             else:
-                failed_commits.add(commit_of[pid])
+                failed_commits.add(commit)
                 errors[run.error_line()] = errors.get(run.error_line(), 0) + 1
                 log(f"    a racer failed (exit {run.code}):\n{text}")
         seen = self.server_log.requests_since(mark)
@@ -958,6 +1117,27 @@ class Bench:
                          f"{len(seen)} in all, {server_puts} PutObject; by status: "
                          + ", ".join(f"{code}: {n}" for code, n in sorted(statuses.items())),
                          "412s are lost races, retried")
+        if conflicts:
+            answered = self.proxy_lines(self.conflict_log, proxy_mark, "ConditionalRequestConflict")
+            self.summary.row(f"{title}: 409s", "conflict proxy, --conflict-every-nth-conditional-"
+                             f"put {self.args.conflict_every_nth}",
+                             f"{len(answered)} conditional PutObject answered 409 (not forwarded); "
+                             f"PutObject: {own_puts} sent by catapult (debug logs), {server_puts} "
+                             "reached the server", "each 409 retried like a lost race, never "
+                             "called a broken store")
+            if not answered:
+                self.summary.anomaly(f"{title}: the conflict proxy answered no 409 (is it in the "
+                                     "path?)")
+        if stripped:
+            answered = self.proxy_lines(self.strip_log, proxy_mark, "stripped x-amz-version-id")
+            self.summary.row(f"{title}: answers without a version id", "stripping proxy, "
+                             f"--strip-version-id-every-nth-put {self.args.strip_every_nth}",
+                             f"{len(answered)} PutObject answers stripped of x-amz-version-id; "
+                             f"{searched} writes looked for in the history by what they wrote",
+                             "each found, never taken for a bucket without versioning")
+            if not answered:
+                self.summary.anomaly(f"{title}: the stripping proxy stripped no answer (is it in "
+                                     "the path?)")
         if lossy:
             faults = self.proxy_faults(proxy_mark)
             landed = sum(1 for line in faults if "the write landed" in line)
@@ -1003,13 +1183,18 @@ class Bench:
 
     def proxy_faults(self, mark: int) -> list[str]:
         """The fault proxy's lines about lost answers since `mark`."""
-        if not self.proxy_log:
+        return self.proxy_lines(self.proxy_log, mark, "lost the answer")
+
+    @staticmethod
+    def proxy_lines(path: Path | None, mark: int, needle: str) -> list[str]:
+        """A proxy's log lines since `mark` that hold `needle`."""
+        if not path:
             return []
         time.sleep(0.1)
-        with open(self.proxy_log, "rb") as handle:
+        with open(path, "rb") as handle:
             handle.seek(mark)
             text = handle.read().decode("utf-8", "replace")
-        return [line for line in text.splitlines() if "lost the answer" in line]
+        return [line for line in text.splitlines() if needle in line]
 
     def changelog_bench(self) -> None:
         bench = self.root / "crates/catapult-core/benches/changelog.rs"
@@ -1314,6 +1499,8 @@ class Bench:
                                      "< 100 ms")
                 else:
                     self.changelog_bench()
+            if self.args.only == "stores":
+                self.stores_figures()
             if self.args.only in (None, "status"):
                 self.status_figures()
             if self.args.only in (None, "questions"):
@@ -1339,8 +1526,16 @@ class Bench:
             "Through the fault proxy every request is forwarded byte for byte (signatures hold); "
             "every nth PutObject is answered by the server, then its connection is dropped "
             "without the answer.",
+            "409 race: the conflict proxy answers every nth conditional PutObject itself with 409 "
+            "ConditionalRequestConflict (S3's answer while another conditional write to the key "
+            "is in flight) and does not forward it; catapult retries it as a lost race. The "
+            "stripping proxy forwards everything and drops x-amz-version-id from every nth "
+            "PutObject answer: the write landed, and catapult must find it by what it wrote.",
+            "Ceph RGW race: each round's writers are outs of distinct commits (no force) on a new "
+            "key, each started and held on its stdin, then released together; a duplicate left is "
+            "any record beyond the first at the key after the round.",
         ]
-        if self.args.only in (None, "resource"):
+        if self.args.only in (None, "resource", "stores"):
             self.summary.notes += resource_notes
         self.summary.notes += [
             f"Load average (1, 5, 15 min) at the start: {load_before}; at the end: "
@@ -1473,13 +1668,31 @@ def main() -> int:
     parser.add_argument("--fault-proxy-log", metavar="FILE", help="the fault proxy's stderr")
     parser.add_argument("--lose-every-nth-put", type=int, default=3, metavar="N",
                         help="the fault proxy's rule, for the figures' labels")
+    parser.add_argument("--conflict-proxy", metavar="URL",
+                        help="a fault proxy that answers every nth conditional PutObject with "
+                             "409 ConditionalRequestConflict: the 409 race runs through it")
+    parser.add_argument("--conflict-proxy-log", metavar="FILE",
+                        help="the conflict proxy's stderr")
+    parser.add_argument("--conflict-every-nth", type=int, default=3, metavar="N",
+                        help="the conflict proxy's rule, for the figures' labels")
+    parser.add_argument("--conflict-racers", type=int, default=48,
+                        help="concurrent outs on one key through the conflict proxy")
+    parser.add_argument("--strip-proxy", metavar="URL",
+                        help="a fault proxy that strips x-amz-version-id from every nth "
+                             "PutObject answer: a racing run goes through it")
+    parser.add_argument("--strip-proxy-log", metavar="FILE", help="the stripping proxy's stderr")
+    parser.add_argument("--strip-every-nth", type=int, default=2, metavar="N",
+                        help="the stripping proxy's rule, for the figures' labels")
+    parser.add_argument("--rgw-rounds", type=int,
+                        help="rounds of 2 and of 8 writers on Ceph RGW (default 5, each)")
     parser.add_argument("--status-projects", type=int, default=50,
                         help="applications on the board of catapult status")
     parser.add_argument("--status-runs", type=int,
                         help="timed runs of catapult status, cold and warm (default 10)")
-    parser.add_argument("--only", choices=["resource", "status", "questions"],
-                        help="only the resource's figures, catapult status's, or those of "
-                             "catapult metrics and tickets")
+    parser.add_argument("--only", choices=["resource", "status", "questions", "stores"],
+                        help="only the resource's figures, catapult status's, those of catapult "
+                             "metrics and tickets, or the stores' (requests per write, the 409 "
+                             "race, Ceph RGW's true race)")
     parser.add_argument("--questions-projects", type=int, default=50,
                         help="applications of catapult metrics and tickets")
     parser.add_argument("--questions-deploys", type=int, default=200,
@@ -1488,7 +1701,7 @@ def main() -> int:
     quick = args.quick
     for name, full, small in (("runs", 20, 3), ("out_runs", 10, 3), ("peak_runs", 3, 1),
                               ("strace_runs", 5, 3), ("sizes", [10, 10_000], [10, 100]),
-                              ("status_runs", 10, 3)):
+                              ("status_runs", 10, 3), ("rgw_rounds", 5, 2)):
         if getattr(args, name) is None:
             setattr(args, name, small if quick else full)
     return Bench(args).main()

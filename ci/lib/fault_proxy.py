@@ -11,6 +11,16 @@ verifies. Rules inject faults by request count:
                            without a byte of the answer, as a network that lost it would.
   --reset-every-nth-get N  every Nth GetObject answered 200 with a body: the head and half the
                            body reach the client, then the connection is reset.
+  --strip-version-id-every-nth-put N
+                           every Nth PutObject the server answered 2xx reaches the client
+                           without its x-amz-version-id header, as a proxy that drops it would
+                           pass it on: the write landed, but its answer does not say as what.
+  --conflict-every-nth-conditional-put N
+                           every Nth conditional PutObject (one with If-None-Match or If-Match)
+                           is answered by the proxy with S3's 409 ConditionalRequestConflict
+                           ("a conflicting conditional operation is in progress"), as S3 answers
+                           a conditional write while another to the key is in flight; it is not
+                           forwarded, so nothing is written.
 
 Prints its port on stdout when it listens (127.0.0.1, a free port unless --port), one line on
 stderr per injected fault, and a count of requests and faults when it ends: after --max-seconds
@@ -36,6 +46,7 @@ import sys
 import threading
 import time
 from urllib.parse import parse_qsl, urlsplit
+from xml.sax.saxutils import escape
 
 CLIENT_IDLE_SECONDS = 120  # a client connection silent this long is closed
 UPSTREAM_SECONDS = 60  # the server answering one request
@@ -205,38 +216,82 @@ def operation(method: str, target: str, headers: list[tuple[str, str]]) -> str:
 
 
 class Rules:
-    def __init__(self, lose_every_nth_put: int, reset_every_nth_get: int, reset: bool):
+    def __init__(self, lose_every_nth_put: int, reset_every_nth_get: int, reset: bool,
+                 conflict_every_nth_conditional_put: int = 0,
+                 strip_version_id_every_nth_put: int = 0):
         self.lose_every_nth_put = lose_every_nth_put
+        self.strip_version_id_every_nth_put = strip_version_id_every_nth_put
+        self.stripped = 0
         self.reset_every_nth_get = reset_every_nth_get
         self.reset_on_loss = reset
+        self.conflict_every_nth_conditional_put = conflict_every_nth_conditional_put
         self.lock = threading.Lock()
         self.requests = 0
         self.puts = 0
+        self.conditional_puts = 0
         self.gets = 0
         self.lost = 0
         self.lost_landed = 0
         self.cut = 0
+        self.conflicts = 0
         self.errors = 0
 
-    def count(self, op: str) -> tuple[int, bool, bool]:
-        """The request's number among its kind, and whether to lose its answer or cut its body."""
+    def count(self, op: str, conditional: bool = False) -> tuple[int, bool, bool, bool]:
+        """The request's number among its kind, and whether to lose its answer, cut its body, or
+        answer it with a 409 ConditionalRequestConflict."""
         with self.lock:
             self.requests += 1
             if op == "PutObject":
                 self.puts += 1
+                if conditional:
+                    self.conditional_puts += 1
+                    nth = self.conflict_every_nth_conditional_put
+                    if nth > 0 and self.conditional_puts % nth == 0:
+                        self.conflicts += 1
+                        return self.puts, False, False, True
                 lose = self.lose_every_nth_put > 0 and self.puts % self.lose_every_nth_put == 0
-                return self.puts, lose, False
+                return self.puts, lose, False, False
             if op == "GetObject":
                 self.gets += 1
                 cut = self.reset_every_nth_get > 0 and self.gets % self.reset_every_nth_get == 0
-                return self.gets, False, cut
-            return 0, False, False
+                return self.gets, False, cut, False
+            return 0, False, False, False
+
+    def strip_version_id(self, number: int) -> bool:
+        """Whether PutObject #`number`'s answer loses its x-amz-version-id header."""
+        nth = self.strip_version_id_every_nth_put
+        if nth > 0 and number % nth == 0:
+            with self.lock:
+                self.stripped += 1
+            return True
+        return False
 
     def summary(self) -> str:
         with self.lock:
-            return (f"{self.requests} requests, {self.puts} PutObject, {self.gets} GetObject; "
+            return (f"{self.requests} requests, {self.puts} PutObject "
+                    f"({self.conditional_puts} conditional), {self.gets} GetObject; "
                     f"{self.lost} answers lost ({self.lost_landed} of writes that landed), "
-                    f"{self.cut} bodies cut, {self.errors} connection errors")
+                    f"{self.cut} bodies cut, {self.conflicts} answered 409, "
+                    f"{self.stripped} version ids stripped, "
+                    f"{self.errors} connection errors")
+
+
+def conflict_answer(target: str) -> bytes:
+    """S3's answer to a conditional write while another conditional write to the key is in
+    flight: 409 ConditionalRequestConflict, whose body names the key."""
+    request_id = os.urandom(8).hex().upper()
+    key = urlsplit(target).path
+    body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error>'
+            "<Code>ConditionalRequestConflict</Code>"
+            "<Message>A conflicting conditional operation is currently in progress against this "
+            "resource. Please try again.</Message>"
+            f"<Key>{escape(key)}</Key><RequestId>{request_id}</RequestId></Error>").encode()
+    head = ("HTTP/1.1 409 Conflict\r\n"
+            "Content-Type: application/xml\r\n"
+            f"Content-Length: {len(body)}\r\n"
+            f"x-amz-request-id: {request_id}\r\n"
+            "Server: AmazonS3\r\n\r\n").encode()
+    return head + body
 
 
 def abort(connection: socket.socket, reset: bool) -> None:
@@ -289,7 +344,14 @@ class Handler(socketserver.BaseRequestHandler):
             client.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
         body, _ = read_body(reader, headers, until_close=False)
         op = operation(method, target, headers)
-        number, lose, cut = rules.count(op)
+        conditional = header(headers, "if-none-match") is not None \
+            or header(headers, "if-match") is not None
+        number, lose, cut, conflict = rules.count(op, conditional)
+        if conflict:
+            log(f"answered conditional PutObject #{number} with 409 ConditionalRequestConflict, "
+                f"not forwarded: {method} {target}")
+            client.sendall(conflict_answer(target))
+            return "close" not in tokens(headers, "connection") and version != "HTTP/1.0"
 
         upstream = socket.create_connection(self.server.upstream, timeout=UPSTREAM_SECONDS)
         try:
@@ -318,6 +380,12 @@ class Handler(socketserver.BaseRequestHandler):
                 f"(the server answered {status}{', the write landed' if 200 <= status < 300 else ''})")
             abort(client, rules.reset_on_loss)
             return False
+        if op == "PutObject" and 200 <= status < 300 and rules.strip_version_id(number):
+            kept = [line for line in response_head.split(b"\r\n")
+                    if not line.lower().startswith(b"x-amz-version-id:")]
+            log(f"stripped x-amz-version-id from the answer to PutObject #{number}: "
+                f"{method} {target} (the server answered {status}, the write landed)")
+            response_head = b"\r\n".join(kept)
         content = payload(response_body, response_headers)
         if cut and status == 200 and content is not None and len(content) >= 2:
             with rules.lock:
@@ -465,6 +533,51 @@ def self_test() -> int:
                           ["Versions"] if v["Key"] == f"w{i}"]) for i in range(16))
         check(f"16 concurrent clients with retries: {len(results)} finished, {stored} versions "
               f"stored ({rules.summary()})", len(results) == 16 and all(results) and stored >= 80)
+
+        # 409s: every 2nd conditional PutObject answered by the proxy, never forwarded; a plain
+        # PutObject is not counted.
+        conflicts = Rules(0, 0, False, conflict_every_nth_conditional_put=2)
+        conflicting = start(f"http://127.0.0.1:{moto_port}", 0, conflicts)
+        try:
+            c3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{conflicting.server_address[1]}",
+                              region_name="us-east-1", aws_access_key_id=key["AccessKeyId"],
+                              aws_secret_access_key=key["SecretAccessKey"],
+                              config=Config(s3={"addressing_style": "path"},
+                                            retries={"total_max_attempts": 1}))
+            one = c3.put_object(Bucket="proxy", Key="c", Body=b"one", IfNoneMatch="*")
+            c3.put_object(Bucket="proxy", Key="c", Body=b"plain")
+            try:
+                c3.put_object(Bucket="proxy", Key="c", Body=b"two", IfMatch=one["ETag"])
+                check("the 2nd conditional PutObject is answered 409", False)
+            except ClientError as err:
+                error = err.response["Error"]
+                check("the 2nd conditional PutObject is answered 409 ConditionalRequestConflict",
+                      err.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+                      and error["Code"] == "ConditionalRequestConflict")
+            listed = c3.list_object_versions(Bucket="proxy", Prefix="c")["Versions"]
+            check("... and it was not forwarded (2 versions, the 1st conditional and the plain)",
+                  len([v for v in listed if v["Key"] == "c"]) == 2)
+            check(f"... counted: {conflicts.summary()}",
+                  conflicts.conflicts == 1 and conflicts.conditional_puts == 2)
+        finally:
+            conflicting.shutdown()
+
+        # Version ids stripped: every 2nd PutObject answer, the write landed all the same.
+        stripping = start(f"http://127.0.0.1:{moto_port}", 0,
+                          Rules(0, 0, False, strip_version_id_every_nth_put=2))
+        try:
+            c4 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{stripping.server_address[1]}",
+                              region_name="us-east-1", aws_access_key_id=key["AccessKeyId"],
+                              aws_secret_access_key=key["SecretAccessKey"],
+                              config=Config(s3={"addressing_style": "path"},
+                                            retries={"total_max_attempts": 1}))
+            answers = [c4.put_object(Bucket="proxy", Key="s", Body=body) for body in (b"1", b"2")]
+            listed = c4.list_object_versions(Bucket="proxy", Prefix="s")["Versions"]
+            check("the 2nd PutObject's answer has no version id, the 1st has one, both landed",
+                  "VersionId" in answers[0] and "VersionId" not in answers[1]
+                  and len([v for v in listed if v["Key"] == "s"]) == 2)
+        finally:
+            stripping.shutdown()
     finally:
         proxy.shutdown()
         server.stop()
@@ -480,6 +593,9 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=0, help="the port to listen on (default: free)")
     parser.add_argument("--lose-every-nth-put", type=int, default=0, metavar="N")
     parser.add_argument("--reset-every-nth-get", type=int, default=0, metavar="N")
+    parser.add_argument("--conflict-every-nth-conditional-put", type=int, default=0,
+                        metavar="N")
+    parser.add_argument("--strip-version-id-every-nth-put", type=int, default=0, metavar="N")
     parser.add_argument("--reset", action="store_true",
                         help="a lost answer ends the connection with a reset, not a close")
     parser.add_argument("--max-seconds", type=float, default=600)
@@ -490,7 +606,8 @@ def main() -> int:
     if not args.upstream:
         parser.error("--upstream is required (or CATAPULT_TEST_ENDPOINT)")
 
-    rules = Rules(args.lose_every_nth_put, args.reset_every_nth_get, args.reset)
+    rules = Rules(args.lose_every_nth_put, args.reset_every_nth_get, args.reset,
+                  args.conflict_every_nth_conditional_put, args.strip_version_id_every_nth_put)
     finished = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: finished.set())
@@ -499,6 +616,8 @@ def main() -> int:
     log(f"listening on 127.0.0.1:{proxy.server_address[1]}, forwarding to {args.upstream}; "
         f"lose every nth put: {args.lose_every_nth_put or 'never'}, "
         f"cut every nth get: {args.reset_every_nth_get or 'never'}; "
+        f"409 every nth conditional put: {args.conflict_every_nth_conditional_put or 'never'}; "
+        f"version id stripped every nth put: {args.strip_version_id_every_nth_put or 'never'}; "
         f"ends after {args.max_seconds:g} s")
     if not finished.wait(args.max_seconds):
         log(f"--max-seconds ({args.max_seconds:g} s) reached")

@@ -1,5 +1,7 @@
 //! A bucket of each test's own on the local server, and the test's view of it: what another
-//! tool writes there, and what the store holds after a step.
+//! tool writes there, and what the store holds after a step. On a store without object
+//! versioning (Garage), a bucket can be made and read, but not versioned: a test that asks for
+//! a versioned bucket there fails saying so.
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
@@ -7,7 +9,8 @@ use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
 use serde_json::{Value, json};
 
 use crate::server::{
-    access_key_id, block_on, client, endpoint, region, secret_access_key, unique_name,
+    access_key_id, block_on, client, endpoint, keeps_versions, region, secret_access_key, store,
+    unique_name,
 };
 
 /// One test's bucket on the local server, and the test's view of it.
@@ -43,19 +46,37 @@ impl Bucket {
         Bucket { name, client }
     }
 
+    /// Turns versioning on. A store without object versioning cannot: the test fails, naming
+    /// the store, for it needs a history that such a store cannot keep.
     pub fn enable_versioning(&self) {
+        assert!(
+            keeps_versions(),
+            "the store under test ({}) has no object versioning (PutBucketVersioning answers 501 \
+             Not Implemented), and this test needs a versioned bucket: it cannot run there \
+             (ci/conformance runs only the tests of `unversioned` on it)",
+            store()
+        );
+        self.set_versioning(BucketVersioningStatus::Enabled);
+    }
+
+    /// Suspends versioning: later writes replace the key's `null` version.
+    pub fn suspend_versioning(&self) {
+        self.set_versioning(BucketVersioningStatus::Suspended);
+    }
+
+    fn set_versioning(&self, status: BucketVersioningStatus) {
         block_on(
             self.client
                 .put_bucket_versioning()
                 .bucket(&self.name)
                 .versioning_configuration(
                     VersioningConfiguration::builder()
-                        .status(BucketVersioningStatus::Enabled)
+                        .status(status.clone())
                         .build(),
                 )
                 .send(),
         )
-        .expect("enable versioning");
+        .unwrap_or_else(|err| panic!("set versioning {status:?}: {err:?}"));
     }
 
     /// Writes `body` at `key` and returns its version id.
@@ -137,6 +158,105 @@ impl Bucket {
             .collect()
     }
 
+    /// The body of one version of `key`, as stored.
+    pub fn body(&self, key: &str, version_id: &str) -> Vec<u8> {
+        block_on(async {
+            let object = self
+                .client
+                .get_object()
+                .bucket(&self.name)
+                .key(key)
+                .version_id(version_id)
+                .send()
+                .await
+                .expect("get version");
+            object.body.collect().await.expect("read body").to_vec()
+        })
+    }
+
+    /// Every key's current object (ListObjectsV2, then GetObject without a version id), in key
+    /// order: what any store, one without object versioning included, holds now.
+    pub fn objects(&self) -> Vec<Object> {
+        let mut objects = Vec::new();
+        let mut token = None;
+        loop {
+            let page = block_on(
+                self.client
+                    .list_objects_v2()
+                    .bucket(&self.name)
+                    .set_continuation_token(token.take())
+                    .send(),
+            )
+            .expect("list objects");
+            for listed in page.contents() {
+                let key = listed.key().expect("a listed key").to_owned();
+                let (etag, body) = block_on(async {
+                    let object = self
+                        .client
+                        .get_object()
+                        .bucket(&self.name)
+                        .key(&key)
+                        .send()
+                        .await
+                        .expect("get object");
+                    let etag = object.e_tag().unwrap_or_default().to_owned();
+                    let body = object.body.collect().await.expect("read body").into_bytes();
+                    (etag, body.to_vec())
+                });
+                objects.push(Object { key, etag, body });
+            }
+            match page.next_continuation_token() {
+                Some(next) if page.is_truncated() == Some(true) => token = Some(next.to_owned()),
+                _ => return objects,
+            }
+        }
+    }
+
+    /// Everything the bucket holds, as exactly as the store can tell: every key's current
+    /// object, and on a store that keeps versions every version and delete marker of every key
+    /// (key, version id, ETag). Equal before and after a step: the step wrote nothing.
+    pub fn contents(&self) -> Contents {
+        let versions = keeps_versions().then(|| {
+            let listing = block_on(
+                self.client
+                    .list_object_versions()
+                    .bucket(&self.name)
+                    .max_keys(1000)
+                    .send(),
+            )
+            .expect("list versions");
+            assert_ne!(
+                listing.is_truncated(),
+                Some(true),
+                "more than a page to compare"
+            );
+            let mut entries: Vec<(String, String, String)> = listing
+                .versions()
+                .iter()
+                .map(|version| {
+                    (
+                        version.key().unwrap_or_default().to_owned(),
+                        version.version_id().unwrap_or_default().to_owned(),
+                        version.e_tag().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect();
+            entries.extend(listing.delete_markers().iter().map(|marker| {
+                (
+                    marker.key().unwrap_or_default().to_owned(),
+                    marker.version_id().unwrap_or_default().to_owned(),
+                    "(delete marker)".to_owned(),
+                )
+            }));
+            entries.sort();
+            entries
+        });
+        Contents {
+            objects: self.objects(),
+            versions,
+        }
+    }
+
     /// `source` for a resource over this bucket, with `extra` fields merged in.
     pub fn source(&self, name: &str, extra: Value) -> Value {
         let mut source = json!({
@@ -170,6 +290,33 @@ impl Bucket {
             .filter(|version| version.key() == Some(key))
             .count()
     }
+}
+
+/// One key's current object.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Object {
+    pub key: String,
+    pub etag: String,
+    pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for Object {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Object")
+            .field("key", &self.key)
+            .field("etag", &self.etag)
+            .field("body", &String::from_utf8_lossy(&self.body))
+            .finish()
+    }
+}
+
+/// What a bucket holds: see [`Bucket::contents`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contents {
+    pub objects: Vec<Object>,
+    /// (key, version id, ETag) of every version and delete marker, in that order; `None` on a
+    /// store that keeps no versions.
+    pub versions: Option<Vec<(String, String, String)>>,
 }
 
 /// A full record body of release `version`.

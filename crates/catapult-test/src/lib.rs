@@ -16,5 +16,7 @@ pub mod registry;
 pub mod resource;
 pub mod server;
 
-pub use bucket::{Bucket, record};
-pub use server::{access_key_id, block_on, endpoint, region, secret_access_key, store};
+pub use bucket::{Bucket, Contents, Object, record};
+pub use server::{
+    access_key_id, block_on, endpoint, keeps_versions, region, secret_access_key, store,
+};

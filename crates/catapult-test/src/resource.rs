@@ -142,3 +142,65 @@ pub fn put_in_build(source: &Value, params: Value, build: &Path, build_id: &str)
         .write_stdin(json!({"source": source, "params": params}).to_string());
     command.output().expect("the binary runs")
 }
+
+/// One `out` of a [`race`]: what it printed and how long after the starting gun it exited.
+#[derive(Debug)]
+pub struct Racer {
+    pub output: Output,
+    pub finished_after: std::time::Duration,
+}
+
+/// Runs `out` once per (request, build directory), all at once, as writers that truly race:
+/// every process is started first and blocks reading its stdin (a step reads the request to
+/// its end before anything else), each request is written without closing its stdin, and then
+/// every stdin is closed in one go: the starting gun. The racers then meet at the store within
+/// the time it takes to close a few pipes, not spread over the time it takes to start them.
+pub fn race(requests: &[(Value, &Path)]) -> Vec<Racer> {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+
+    let mut children: Vec<_> = requests
+        .iter()
+        .map(|(request, build)| {
+            let mut child = Command::new(binary::path("out"))
+                .arg(build)
+                .env_clear()
+                .envs(BUILD_VARIABLES)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("out starts");
+            let mut stdin = child.stdin.take().expect("a pipe to its stdin");
+            stdin
+                .write_all(request.to_string().as_bytes())
+                .expect("the request written");
+            (child, stdin)
+        })
+        .collect();
+    let gun = std::time::Instant::now();
+    let waiting: Vec<_> = children
+        .drain(..)
+        .map(|(child, stdin)| {
+            drop(stdin);
+            child
+        })
+        .collect();
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = waiting
+            .into_iter()
+            .map(|child| {
+                scope.spawn(move || {
+                    let output = child.wait_with_output().expect("out runs");
+                    Racer {
+                        output,
+                        finished_after: gun.elapsed(),
+                    }
+                })
+            })
+            .collect();
+        runs.into_iter()
+            .map(|run| run.join().expect("a racer's thread"))
+            .collect()
+    })
+}

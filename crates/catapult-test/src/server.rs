@@ -31,9 +31,16 @@ pub fn region() -> String {
     std::env::var("CATAPULT_TEST_REGION").unwrap_or_else(|_| "us-east-1".into())
 }
 
-/// Which store the server is: `moto`, `localstack` or `ceph-rgw`.
+/// Which store the server is: `moto`, `localstack`, `ceph-rgw` or `garage`.
 pub fn store() -> String {
     std::env::var("CATAPULT_TEST_STORE").unwrap_or_else(|_| "moto".into())
+}
+
+/// Whether the store under test keeps object versions at all. Garage keeps one version of each
+/// key (PutBucketVersioning and ListObjectVersions answer 501): only the tests that need no
+/// versioned bucket run on it.
+pub fn keeps_versions() -> bool {
+    store() != "garage"
 }
 
 pub fn block_on<F: Future>(future: F) -> F::Output {

@@ -313,31 +313,12 @@ fn racing_puts_take_distinct_consecutive_numbers() {
     build.commit("Start");
     let request = json!({"source": source, "params": {"repository": "repo", "force": true}});
 
-    let children: Vec<_> = (0..RACERS)
-        .map(|_| {
-            let mut child = std::process::Command::new(catapult_test::binary::path("out"))
-                .arg(build.path())
-                .env_clear()
-                .envs(common::BUILD_VARIABLES)
-                .stdin(std::process::Stdio::piped())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap();
-            use std::io::Write as _;
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(request.to_string().as_bytes())
-                .unwrap();
-            child
-        })
-        .collect();
-    let mut emitted: Vec<u64> = children
-        .into_iter()
-        .map(|child| {
-            let output: StepOutput = success(&child.wait_with_output().unwrap());
+    // Started together, released at once (see `race`).
+    let racers = common::race(&vec![(request, build.path()); RACERS]);
+    let mut emitted: Vec<u64> = racers
+        .iter()
+        .map(|racer| {
+            let output: StepOutput = success(&racer.output);
             output.version.version.parse().unwrap()
         })
         .collect();

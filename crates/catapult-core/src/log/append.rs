@@ -259,26 +259,29 @@ impl<'a, S: RecordStore, E: Entry> RecordLog<'a, S, E> {
     /// On a store whose preconditions are not known to hold, checks that the version beneath
     /// `written` is the one its write was conditioned on. Otherwise other writers' versions
     /// slipped in between, the store having ignored the precondition: this write takes its own
-    /// version back, and says so. The listing is read like any other, a transient fault retried;
-    /// when it still fails, the error says that the record was written.
+    /// version back, and says so, naming the oldest of those that slipped in (the one kept: its
+    /// writer finds the version it followed beneath it). The listing is read like any other, a
+    /// transient fault retried; when it still fails, the error says that the record was written.
     async fn verify(&self, written: &Stored<E>, sent: &Attempt<'_, E>) -> Result<()> {
         if !self.store.verifies_writes() {
             return Ok(());
         }
-        let beneath =
-            self.version_beneath(written)
-                .await
-                .map_err(|err| Error::WrittenUnverified {
-                    location: self.at.clone(),
-                    version_id: written.version_id.clone(),
-                    number: written.record.release_number(),
-                    cause: err.to_string(),
-                })?;
         let head = sent.head;
+        let beneath = self
+            .version_beneath(written, head.newest.as_deref())
+            .await
+            .map_err(|err| Error::WrittenUnverified {
+                location: self.at.clone(),
+                version_id: written.version_id.clone(),
+                number: written.record.release_number(),
+                cause: err.to_string(),
+            })?;
         match beneath {
-            Beneath::Version(beneath) if Some(&beneath) == head.newest.as_ref() => Ok(()),
+            Beneath::Version { beneath, .. } if Some(&beneath) == head.newest.as_ref() => Ok(()),
             Beneath::Nothing if head.newest.is_none() => Ok(()),
-            Beneath::Version(theirs) => Err(self.take_back_duplicate(written, theirs, sent).await),
+            Beneath::Version { oldest_between, .. } => Err(self
+                .take_back_duplicate(written, oldest_between, sent)
+                .await),
             Beneath::Nothing => Err(Error::StoreBroken {
                 store: self.store.name().to_owned(),
                 location: self.at.clone(),
@@ -298,25 +301,48 @@ impl<'a, S: RecordStore, E: Entry> RecordLog<'a, S, E> {
         }
     }
 
-    /// What the listing holds beneath `written`.
-    async fn version_beneath(&self, written: &Stored<E>) -> Result<Beneath> {
+    /// What the listing holds beneath `written`, down to `followed` (the version the write was
+    /// conditioned on; `None` for a first record).
+    async fn version_beneath(
+        &self,
+        written: &Stored<E>,
+        followed: Option<&str>,
+    ) -> Result<Beneath> {
         let mut history = self.walk();
+        let mut beneath: Option<String> = None;
+        let mut oldest_between: Option<String> = None;
+        let mut met_followed = false;
         let mut seen_ours = false;
         while let Some(entry) = history.next().await? {
-            if seen_ours {
-                return Ok(Beneath::Version(entry.version_id));
+            if !seen_ours {
+                seen_ours = entry.version_id == written.version_id;
+                continue;
             }
-            seen_ours = entry.version_id == written.version_id;
+            if beneath.is_none() {
+                beneath = Some(entry.version_id.clone());
+            }
+            if Some(entry.version_id.as_str()) == followed {
+                met_followed = true;
+                break;
+            }
+            oldest_between = Some(entry.version_id);
         }
-        Ok(if seen_ours {
-            Beneath::Nothing
-        } else {
-            Beneath::NotListed
+        Ok(match (seen_ours, beneath) {
+            (false, _) => Beneath::NotListed,
+            (true, None) => Beneath::Nothing,
+            (true, Some(beneath)) => Beneath::Version {
+                // Where the version followed is gone, the walk went past the race: name the
+                // version beneath.
+                oldest_between: oldest_between
+                    .filter(|_| met_followed || followed.is_none())
+                    .unwrap_or_else(|| beneath.clone()),
+                beneath,
+            },
         })
     }
 
-    /// Takes `written` back: another writer's version `theirs` took the same place first,
-    /// because the store ignored the precondition. The oldest of the records that raced is the
+    /// Takes `written` back: another writer's version `theirs`, the oldest of the records that
+    /// raced, took the same place first because the store ignored the precondition. It is the
     /// one kept, and it is never this one.
     async fn take_back_duplicate(
         &self,
@@ -390,8 +416,12 @@ impl<'a, S: RecordStore, E: Entry> RecordLog<'a, S, E> {
 
 /// What a listing holds beneath a version just written.
 enum Beneath {
-    /// This version.
-    Version(String),
+    /// This version; and the oldest of the versions between the one written and the one its
+    /// write followed (the first to take the place), `beneath` itself when there is one.
+    Version {
+        beneath: String,
+        oldest_between: String,
+    },
     /// Nothing: it is the oldest.
     Nothing,
     /// The listing does not name the version written.

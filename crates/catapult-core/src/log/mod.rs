@@ -198,7 +198,9 @@ impl<'a, S: RecordStore, E: Entry> RecordLog<'a, S, E> {
 
     /// The newest valid record that `judge` finds, walking newest first and reading a batch at
     /// a time; versions written before `since` are not looked at (a deploy of a release cannot
-    /// be older than the release).
+    /// be older than the release). A search that met nothing but objects written without
+    /// versioning (`null` versions) asks the bucket before it answers that there is nothing: a
+    /// bucket whose versioning is off or suspended is an error naming it, never an empty history.
     pub async fn find(
         &self,
         since: Option<Timestamp>,
@@ -206,17 +208,22 @@ impl<'a, S: RecordStore, E: Entry> RecordLog<'a, S, E> {
     ) -> Result<Option<Stored<E>>> {
         let mut history = self.walk();
         let mut batch_size = 1;
+        let mut versioned_entry_seen = false;
         loop {
             let mut batch = Vec::with_capacity(batch_size);
             let mut ended = false;
             while batch.len() < batch_size {
                 match history.next().await? {
                     Some(entry) if is_before(&entry, since) => {
+                        versioned_entry_seen |= entry.version_id != NULL_VERSION_ID;
                         ended = true;
                         break;
                     }
                     Some(entry) if entry.version_id == NULL_VERSION_ID => {}
-                    Some(entry) => batch.push(entry),
+                    Some(entry) => {
+                        versioned_entry_seen = true;
+                        batch.push(entry);
+                    }
                     None => {
                         ended = true;
                         break;
@@ -231,6 +238,10 @@ impl<'a, S: RecordStore, E: Entry> RecordLog<'a, S, E> {
                 }
             }
             if ended {
+                if history.null_version_listed() && !versioned_entry_seen && !self.versioning_shown
+                {
+                    ensure_versioned(self.store, &self.at.bucket).await?;
+                }
                 return Ok(None);
             }
             // The newest record is usually the one wanted: read it alone, then in batches.

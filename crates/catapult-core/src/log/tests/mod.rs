@@ -293,10 +293,15 @@ async fn a_store_that_ignores_if_none_match_is_caught_by_the_writer_that_raced()
     }
     assert_eq!(numbers(store.inner()), [1]);
     let kept = &store.inner().versions(&at())[0];
-    assert_eq!(
-        kept.version_id.as_deref(),
-        Some(succeeded[0].as_ref().unwrap().version_id.as_str())
-    );
+    let kept_id = &succeeded[0].as_ref().unwrap().version_id;
+    assert_eq!(kept.version_id.as_ref(), Some(kept_id));
+    // Each names the record that stays, not another that was taken back too.
+    for error in &duplicates {
+        assert!(
+            error.contains(&format!("first (version {kept_id:?})")),
+            "{error}"
+        );
+    }
 }
 
 #[tokio::test(start_paused = true)]

@@ -182,3 +182,56 @@ async fn the_highest_number_is_read_once_from_a_history_that_does_not_carry_it()
     assert_eq!(log.highest_number().await.unwrap(), 9);
     assert_eq!(store.calls(Operation::GetVersion), reads + 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_search_that_meets_only_objects_written_without_versioning_names_the_bucket() {
+    // A record put at the key while versioning was off (or suspended) is no record of the
+    // history: a search that meets nothing else asks the bucket, so the reader is told why
+    // instead of "no release".
+    for state in [Versioning::Off, Versioning::Suspended] {
+        let memory = MemoryStore::default();
+        memory.create_bucket("releases", Versioning::Off);
+        memory.put_unconditionally(&at(), &record(1, "c1").to_json());
+        memory.set_versioning("releases", state);
+        let store = FaultyStore::new(memory, vec![]);
+        let at = at();
+        let log = RecordLog::new(&store, &at);
+        for error in [
+            log.latest().await.unwrap_err(),
+            log.records(None).await.unwrap_err(),
+        ] {
+            assert!(
+                error
+                    .to_string()
+                    .starts_with("bucket \"releases\" does not have versioning enabled"),
+                "{error}"
+            );
+        }
+    }
+
+    // Versioning enabled since, and no record written yet: nothing found, the bucket asked
+    // once per search; an empty key costs no more than its listing.
+    let memory = MemoryStore::default();
+    memory.create_bucket("releases", Versioning::Off);
+    memory.put_unconditionally(&at(), &record(1, "c1").to_json());
+    memory.set_versioning("releases", Versioning::Enabled);
+    let store = FaultyStore::new(memory, vec![]);
+    let at = at();
+    assert!(
+        RecordLog::new(&store, &at)
+            .records(None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.calls(Operation::GetVersioning), 1);
+    let empty = fixtures::at("releases", "other-app");
+    assert!(
+        RecordLog::new(&store, &empty)
+            .records(None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.calls(Operation::GetVersioning), 1);
+}
