@@ -14,7 +14,8 @@
 //! | [`record`] | the record and the domain's types: names, where records live, the build that wrote one |
 //! | [`store`], [`git`], [`registry`] | the adapters: the S3 seam (the trait, its errors, the AWS SDK client, the test doubles), the user's checkout, and a container registry's API (an image's digest by its tag) |
 //!
-//! [`error`] is the core's one error, which the layers from [`log`] up return.
+//! [`error`] is the core's one error, which the layers from [`log`] up return; [`secret`] the
+//! one type every adapter keeps a credential in.
 
 pub mod concourse;
 pub mod error;
@@ -23,6 +24,7 @@ pub mod log;
 pub mod ops;
 pub mod record;
 pub mod registry;
+pub mod secret;
 pub mod store;
 
 pub use error::{Error, Result};

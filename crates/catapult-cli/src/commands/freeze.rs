@@ -7,6 +7,8 @@
 use catapult_core::ops::rules::{freeze, store_now};
 use catapult_core::record::freeze::FreezeRecord;
 use catapult_core::record::layout::parse_duration;
+use catapult_core::record::{EnvironmentName, Stored};
+use catapult_core::store::Location;
 use catapult_core::store::RecordStore;
 use jiff::Timestamp;
 
@@ -21,15 +23,8 @@ pub async fn freeze<S: RecordStore>(context: &Context<S>, args: &FreezeArgs) -> 
     let by = context.person("--by", args.by.as_deref())?;
     let reason = super::reason("--reason", Some(&args.reason))?
         .ok_or_else(|| Failure::new("--reason: say why the environment is frozen"))?;
-    let at = context.freezes(&environment)?;
-    // Learn the store's time first: a freeze "for 2h" counts from the store's now.
-    let current = context
-        .deadline(
-            &format!("reading the freezes of {environment}"),
-            freeze::current(&context.store, &at),
-        )
-        .await?;
-    let now = store_now(&context.store);
+    // The store's time is learned first: a freeze "for 2h" counts from the store's now.
+    let (at, current, now) = current_freeze(context, &environment).await?;
     let until = until(&args.until, now)?;
     if let Some(holding) = current
         .as_ref()
@@ -64,14 +59,7 @@ pub async fn freeze<S: RecordStore>(context: &Context<S>, args: &FreezeArgs) -> 
 pub async fn unfreeze<S: RecordStore>(context: &Context<S>, args: &UnfreezeArgs) -> Result<()> {
     let environment = context.declared_environment(&args.environment, "unfrozen")?;
     let by = context.person("--by", args.by.as_deref())?;
-    let at = context.freezes(&environment)?;
-    let current = context
-        .deadline(
-            &format!("reading the freezes of {environment}"),
-            freeze::current(&context.store, &at),
-        )
-        .await?;
-    let now = store_now(&context.store);
+    let (at, current, now) = current_freeze(context, &environment).await?;
     if current
         .as_ref()
         .and_then(|stored| stored.record.holding_at(now))
@@ -92,6 +80,21 @@ pub async fn unfreeze<S: RecordStore>(context: &Context<S>, args: &UnfreezeArgs)
     context
         .printer
         .show(&EntryView::of(&args.environment, &stored))
+}
+
+/// Where `environment`'s freezes are, the newest of them, and the store's time after reading it.
+async fn current_freeze<S: RecordStore>(
+    context: &Context<S>,
+    environment: &EnvironmentName,
+) -> Result<(Location, Option<Stored<FreezeRecord>>, Timestamp)> {
+    let at = context.freezes(environment)?;
+    let current = context
+        .deadline(
+            &format!("reading the freezes of {environment}"),
+            freeze::current(&context.store, &at),
+        )
+        .await?;
+    Ok((at, current, store_now(&context.store)))
 }
 
 /// `--until`: a time (RFC 3339) or a duration from now (`2h`, `1d`); it must be in the future.

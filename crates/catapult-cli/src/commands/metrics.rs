@@ -5,6 +5,7 @@
 
 use catapult_core::ops::metrics::{AppMetrics, Window, delivery_metrics};
 use catapult_core::ops::rules::{gate::friendly_seconds, store_now};
+use catapult_core::ops::summary::BoardHistories;
 use catapult_core::record::layout::parse_duration;
 use catapult_core::store::RecordStore;
 use jiff::{SignedDuration, Timestamp};
@@ -37,12 +38,9 @@ pub async fn metrics<S: RecordStore>(context: &Context<S>, args: &MetricsArgs) -
         .deadline(
             "reading the histories",
             delivery_metrics(
-                &context.store,
                 context.layout(),
-                &board,
+                &mut BoardHistories::new(&context.store, &board, &mut cache),
                 window,
-                &mut cache,
-                &mut Default::default(),
             ),
         )
         .await?;

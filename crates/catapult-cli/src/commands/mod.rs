@@ -9,7 +9,8 @@ use std::path::PathBuf;
 
 use catapult_core::git::Checkout;
 use catapult_core::ops::board::{Board, read_board};
-use catapult_core::ops::tickets::same_ticket;
+use catapult_core::ops::summary::BoardHistories;
+use catapult_core::ops::tickets::{TicketInApp, TicketQuery, find_ticket, same_ticket};
 use catapult_core::ops::{Mode, Outcome, within_deadline};
 use catapult_core::record::{
     App, AppName, EnvironmentName, EnvironmentPlace, Layout, checked_author,
@@ -259,6 +260,33 @@ impl<S: RecordStore> Context<S> {
             )));
         }
         Ok(board)
+    }
+
+    /// Where `ticket` is in each application of `board`, and whether a checkout answered for
+    /// the records that do not keep their tickets.
+    async fn find_ticket(
+        &self,
+        ticket: &str,
+        board: &Board,
+        cache: &mut FileCache,
+    ) -> Result<(Vec<TicketInApp>, bool)> {
+        let checkout = self.checkout_if_any();
+        let query = TicketQuery {
+            wanted: ticket,
+            checkout: checkout.as_ref(),
+            pattern: &self.config.tickets,
+        };
+        let found = self
+            .deadline(
+                &format!("reading the release histories for {ticket}"),
+                find_ticket(
+                    self.layout(),
+                    &mut BoardHistories::new(&self.store, board, cache),
+                    query,
+                ),
+            )
+            .await?;
+        Ok((found, checkout.is_some()))
     }
 
     /// Runs `step`, which is `doing` something, within the step's deadline.

@@ -11,7 +11,8 @@ use catapult_core::ops::metrics::{Window, delivery_metrics};
 use catapult_core::ops::promotion::board_shipments;
 use catapult_core::ops::rules::standing::{Standing, standing};
 use catapult_core::ops::rules::store_now;
-use catapult_core::ops::tickets::{TicketQuery, TicketReleases, find_ticket};
+use catapult_core::ops::summary::BoardHistories;
+use catapult_core::ops::tickets::TicketReleases;
 use catapult_core::record::{AppName, EnvironmentName, StoredRecord};
 use catapult_core::store::RecordStore;
 use jiff::{SignedDuration, Timestamp};
@@ -88,25 +89,7 @@ pub async fn status<S: RecordStore>(context: &Context<S>, args: &StatusArgs) -> 
     let tickets: Option<HashMap<AppName, TicketReleases>> = match &ticket {
         None => None,
         Some(ticket) => {
-            let checkout = context.checkout_if_any();
-            let query = TicketQuery {
-                wanted: ticket,
-                checkout: checkout.as_ref(),
-                pattern: &context.config.tickets,
-            };
-            let found = context
-                .deadline(
-                    &format!("reading the release histories for {ticket}"),
-                    find_ticket(
-                        &context.store,
-                        layout,
-                        &board,
-                        query,
-                        &mut cache,
-                        &mut Default::default(),
-                    ),
-                )
-                .await?;
+            let (found, _) = context.find_ticket(ticket, &board, &mut cache).await?;
             Some(
                 found
                     .into_iter()
@@ -133,12 +116,9 @@ pub async fn status<S: RecordStore>(context: &Context<S>, args: &StatusArgs) -> 
             .deadline(
                 "reading the histories for the delivery metrics",
                 delivery_metrics(
-                    &context.store,
                     layout,
-                    &board,
+                    &mut BoardHistories::new(&context.store, &board, &mut cache),
                     window,
-                    &mut cache,
-                    &mut Default::default(),
                 ),
             )
             .await?;
@@ -146,11 +126,8 @@ pub async fn status<S: RecordStore>(context: &Context<S>, args: &StatusArgs) -> 
             .deadline(
                 "reading what each promotion would ship",
                 board_shipments(
-                    &context.store,
                     layout,
-                    &board,
-                    &mut cache,
-                    &mut Default::default(),
+                    &mut BoardHistories::new(&context.store, &board, &mut cache),
                 ),
             )
             .await?;

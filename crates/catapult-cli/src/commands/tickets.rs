@@ -5,7 +5,7 @@
 //! the command runs in one, and is otherwise `?`.
 
 use catapult_core::ops::contains::Contains;
-use catapult_core::ops::tickets::{TicketInApp, TicketQuery, find_ticket};
+use catapult_core::ops::tickets::TicketInApp;
 use catapult_core::store::RecordStore;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -24,25 +24,7 @@ pub async fn tickets<S: RecordStore>(context: &Context<S>, args: &TicketsArgs) -
     let board = context
         .board_of(&names, &args.env, &mut cache, "reading the board")
         .await?;
-    let checkout = context.checkout_if_any();
-    let query = TicketQuery {
-        wanted: &ticket,
-        checkout: checkout.as_ref(),
-        pattern: &context.config.tickets,
-    };
-    let found = context
-        .deadline(
-            &format!("reading the release histories for {ticket}"),
-            find_ticket(
-                &context.store,
-                context.layout(),
-                &board,
-                query,
-                &mut cache,
-                &mut Default::default(),
-            ),
-        )
-        .await?;
+    let (found, with_checkout) = context.find_ticket(&ticket, &board, &mut cache).await?;
     cache.save();
     let shown: Vec<&TicketInApp> = found
         .iter()
@@ -61,7 +43,7 @@ pub async fn tickets<S: RecordStore>(context: &Context<S>, args: &TicketsArgs) -
     if shown.iter().any(|app| app.releases.any_unknown()) {
         note(&format!(
             "?: releases written before tickets were kept{}",
-            if checkout.is_some() {
+            if with_checkout {
                 ", whose commits this repository does not hold"
             } else {
                 "; run inside the repository to read their commits from git"

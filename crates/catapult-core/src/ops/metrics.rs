@@ -22,9 +22,8 @@ use std::collections::HashSet;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::board::Board;
 use super::lineage::Lineage;
-use super::summary::{HistoryCache, HistoryCost, HistoryKind, Summary, read_history};
+use super::summary::{BoardHistories, HistoryCache, HistoryKind, Summary};
 use crate::error::Result;
 use crate::record::{AppName, EnvironmentName, Layout};
 use crate::store::RecordStore;
@@ -89,42 +88,21 @@ pub struct AppMetrics {
     pub metrics: Metrics,
 }
 
-/// The metrics of each application of `board` in each of its environments over `window`, the
-/// histories read through `cache` (whole, once per key change).
-pub async fn delivery_metrics<S: RecordStore>(
-    store: &S,
+/// The metrics of each application of the board in each of its environments over `window`.
+pub async fn delivery_metrics<S: RecordStore, C: HistoryCache>(
     layout: &Layout,
-    board: &Board,
+    histories: &mut BoardHistories<'_, S, C>,
     window: Window,
-    cache: &mut impl HistoryCache,
-    cost: &mut HistoryCost,
 ) -> Result<Vec<AppMetrics>> {
+    let board = histories.board();
     let mut all = Vec::new();
     for project in &board.projects {
         let app = layout.app(&project.name);
-        let releases = read_history(
-            store,
-            &app.releases,
-            board.etag(&app.releases),
-            HistoryKind::Releases,
-            cache,
-            cost,
-        )
-        .await?;
+        let releases = histories.read(&app.releases, HistoryKind::Releases).await?;
         for environment in &board.environments {
             // A name too long to make a key of has no deploys.
             let deploys = match layout.place(&app, environment) {
-                Ok(place) => {
-                    read_history(
-                        store,
-                        &place.deploys,
-                        board.etag(&place.deploys),
-                        HistoryKind::Deploys,
-                        cache,
-                        cost,
-                    )
-                    .await?
-                }
+                Ok(place) => histories.read(&place.deploys, HistoryKind::Deploys).await?,
                 Err(_) => Vec::new(),
             };
             all.push(AppMetrics {

@@ -3,9 +3,8 @@
 //! the same, or that the target is ahead. `catapult diff` shows it in a terminal; the board can
 //! show it beside each environment.
 
-use super::board::Board;
 use super::lineage::Lineage;
-use super::summary::{HistoryCache, HistoryCost, HistoryKind, Summary, read_history};
+use super::summary::{BoardHistories, HistoryCache, HistoryKind, Summary};
 use crate::error::Result;
 use crate::log::{Judgement, RecordLog};
 use crate::record::{App, EnvironmentName, Layout, StoredRecord};
@@ -162,16 +161,14 @@ impl Shipment {
 }
 
 /// What promoting each environment's upstream to it would ship, per application and column
-/// of `board` whose upstream (the first environment of its gate that is a column, else the
+/// of the board whose upstream (the first environment of its gate that is a column, else the
 /// column before it) runs a newer release: from each application's release history, read
-/// through `cache` only where some column ships.
-pub async fn board_shipments<S: RecordStore>(
-    store: &S,
+/// only where some column ships.
+pub async fn board_shipments<S: RecordStore, C: HistoryCache>(
     layout: &Layout,
-    board: &Board,
-    cache: &mut impl HistoryCache,
-    cost: &mut HistoryCost,
+    histories: &mut BoardHistories<'_, S, C>,
 ) -> Result<Vec<Shipment>> {
+    let board = histories.board();
     let mut all = Vec::new();
     for (row, project) in board.projects.iter().enumerate() {
         let app = layout.app(&project.name);
@@ -193,16 +190,7 @@ pub async fn board_shipments<S: RecordStore>(
                 continue;
             }
             if history.is_none() {
-                let at = &app.releases;
-                let read = read_history(
-                    store,
-                    at,
-                    board.etag(at),
-                    HistoryKind::Releases,
-                    cache,
-                    cost,
-                );
-                history = Some(read.await?);
+                history = Some(histories.read(&app.releases, HistoryKind::Releases).await?);
             }
             let lineage = Lineage::of(history.as_deref().unwrap_or_default());
             all.push(Shipment {

@@ -12,7 +12,7 @@ use proptest::prelude::*;
 use super::board::{NoCache, read_board};
 use super::contains::Contains;
 use super::metrics::{Window, delivery_metrics};
-use super::summary::{HistoryCost, MemoryHistoryCache};
+use super::summary::{BoardHistories, MemoryHistoryCache};
 use super::tickets::{TicketPattern, TicketQuery, find_ticket};
 use crate::record::fixtures::{at, bucket, env};
 use crate::record::{EnvironmentLayout, Layout};
@@ -291,7 +291,6 @@ fn check(history: &History, old: usize, window_from: u8) -> Result<(), TestCaseE
         .build()
         .unwrap();
     let mut cache = MemoryHistoryCache::default();
-    let mut cost = HistoryCost::default();
     let board = runtime
         .block_on(read_board(
             &store,
@@ -317,7 +316,9 @@ fn check(history: &History, old: usize, window_from: u8) -> Result<(), TestCaseE
         };
         let found = runtime
             .block_on(find_ticket(
-                &store, &layout, &board, query, &mut cache, &mut cost,
+                &layout,
+                &mut BoardHistories::new(&store, &board, &mut cache),
+                query,
             ))
             .unwrap();
         prop_assert_eq!(found.len(), 1);
@@ -387,7 +388,9 @@ fn check(history: &History, old: usize, window_from: u8) -> Result<(), TestCaseE
     };
     let all = runtime
         .block_on(delivery_metrics(
-            &store, &layout, &board, window, &mut cache, &mut cost,
+            &layout,
+            &mut BoardHistories::new(&store, &board, &mut cache),
+            window,
         ))
         .unwrap();
     prop_assert_eq!(all.len(), 1);

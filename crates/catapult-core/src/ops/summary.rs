@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::board::Board;
 use crate::error::Result;
 use crate::log::RecordLog;
 use crate::record::StoredRecord;
@@ -224,6 +225,40 @@ pub async fn read_history<S: RecordStore>(
     };
     cache.remember_history(at, &history);
     Ok(history.summaries)
+}
+
+/// The whole histories of a board's keys, each read through `cache` under the ETag the board's
+/// listing told for it: what the questions of [`super::tickets`], [`super::metrics`] and
+/// [`super::promotion`] read.
+pub struct BoardHistories<'a, S, C> {
+    store: &'a S,
+    board: &'a Board,
+    cache: &'a mut C,
+    /// What the reads cost so far.
+    pub cost: HistoryCost,
+}
+
+impl<'a, S: RecordStore, C: HistoryCache> BoardHistories<'a, S, C> {
+    /// The histories of `board`'s keys in `store`, through `cache`.
+    pub fn new(store: &'a S, board: &'a Board, cache: &'a mut C) -> Self {
+        BoardHistories {
+            store,
+            board,
+            cache,
+            cost: HistoryCost::default(),
+        }
+    }
+
+    /// The board.
+    pub fn board(&self) -> &'a Board {
+        self.board
+    }
+
+    /// The whole history at `at`, of `kind`, newest first.
+    pub async fn read(&mut self, at: &Location, kind: HistoryKind) -> Result<Vec<Summary>> {
+        let etag = self.board.etag(at);
+        read_history(self.store, at, etag, kind, self.cache, &mut self.cost).await
+    }
 }
 
 #[cfg(test)]

@@ -11,10 +11,9 @@ use std::collections::BTreeSet;
 
 use regex_lite::Regex;
 
-use super::board::Board;
 use super::contains::Contains;
 use super::lineage::{Lineage, Parent};
-use super::summary::{HistoryCache, HistoryCost, HistoryKind, Summary, read_history};
+use super::summary::{BoardHistories, HistoryCache, HistoryKind, Summary};
 use crate::error::Result;
 use crate::git::{Checkout, Commit};
 use crate::record::{AppName, EnvironmentName, Layout, MAX_TICKETS};
@@ -193,29 +192,18 @@ pub struct TicketQuery<'a> {
     pub pattern: &'a TicketPattern,
 }
 
-/// Where the ticket of `query` is in each application of `board`: each one's release history
-/// read through `cache` (whole, once per key change), what each environment runs from the
-/// board.
-pub async fn find_ticket<S: RecordStore>(
-    store: &S,
+/// Where the ticket of `query` is in each application of the board: each one's release
+/// history read whole (once per key change), what each environment runs from the board.
+pub async fn find_ticket<S: RecordStore, C: HistoryCache>(
     layout: &Layout,
-    board: &Board,
+    histories: &mut BoardHistories<'_, S, C>,
     query: TicketQuery<'_>,
-    cache: &mut impl HistoryCache,
-    cost: &mut HistoryCost,
 ) -> Result<Vec<TicketInApp>> {
+    let board = histories.board();
     let mut found = Vec::with_capacity(board.projects.len());
     for project in &board.projects {
         let app = layout.app(&project.name);
-        let history = read_history(
-            store,
-            &app.releases,
-            board.etag(&app.releases),
-            HistoryKind::Releases,
-            cache,
-            cost,
-        )
-        .await?;
+        let history = histories.read(&app.releases, HistoryKind::Releases).await?;
         let releases = releases_holding(&history, query.wanted, query.checkout, query.pattern);
         let environments = project
             .deploys

@@ -8,7 +8,6 @@
 //! helper's output.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -19,34 +18,14 @@ use serde::Deserialize;
 use super::error::RegistryError;
 use super::reference::ImageReference;
 
+pub use crate::secret::Secret;
+
 /// How long a credential helper may take (ECR's asks AWS for a token).
 const HELPER_TIMEOUT: Duration = Duration::from_secs(30);
 /// The most of a helper's output read, and of `config.json`.
 const MAX_OUTPUT_BYTES: u64 = 1 << 20;
 /// The username a helper answers with when its secret is an identity token.
 const IDENTITY_TOKEN_USER: &str = "<token>";
-
-/// A credential. Its `Debug` never shows it, so no log can.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a credential.
-    pub fn new(secret: impl Into<String>) -> Self {
-        Secret(secret.into())
-    }
-
-    /// The secret itself, for the one place that sends it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
 
 /// Credentials for a registry.
 #[derive(Debug, Clone, PartialEq, Eq)]

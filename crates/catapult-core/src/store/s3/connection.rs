@@ -3,7 +3,6 @@
 //! assumed role, an MFA session), a private CA, and the timeouts that bound every request.
 //! Credentials are held as [`Secret`]s, whose `Debug` shows nothing.
 
-use std::fmt;
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
@@ -23,6 +22,8 @@ use jiff::Timestamp;
 
 use super::{S3Store, StoreClock, error_chain};
 use crate::store::location::check_text;
+
+pub use crate::secret::Secret;
 
 /// How to reach a store: what `source` (or the command line's configuration) says of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,28 +53,6 @@ pub struct StaticCredentials {
     pub secret_access_key: Secret,
     /// The session token of temporary credentials.
     pub session_token: Option<Secret>,
-}
-
-/// A credential. Its `Debug` never shows it, so no log can.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a credential.
-    pub fn new(secret: impl Into<String>) -> Self {
-        Secret(secret.into())
-    }
-
-    /// The secret itself, for the one place that hands it to the SDK.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
 }
 
 /// How long to wait for a connection, for one attempt, and for one operation with its retries.
