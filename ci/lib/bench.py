@@ -461,6 +461,19 @@ def startup_latency(binaries: Binaries, name: str, request: dict, port: int, fla
     return (statistics.median(latencies) if latencies else None), destinations
 
 
+def one_peak(binaries: Binaries, name: str, request: dict, directory: Path | None) -> int | None:
+    """The "Maximum resident set size (kbytes)" of one successful run under /usr/bin/time -v;
+    None without /usr/bin/time."""
+    if not Path("/usr/bin/time").exists():
+        return None
+    report = binaries.scratch / f"time-{uuid.uuid4().hex}.txt"
+    run = binaries.run(name, request, directory, wrapper=["/usr/bin/time", "-v", "-o", str(report)])
+    expect_success(run, f"{name} under /usr/bin/time")
+    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", report.read_text())
+    report.unlink()
+    return int(match.group(1)) if match else None
+
+
 def peak_rss(binaries: Binaries, name: str, request: dict, directory_factory=None,
              runs: int = 3) -> int | None:
     """The largest "Maximum resident set size (kbytes)" /usr/bin/time -v reports over `runs`."""
@@ -684,11 +697,12 @@ class Bench:
                          "flat in history length")
         self.own_times.setdefault(what, []).append((size, own))
 
-    def memory_row(self, what: str, input_: str, peak_kb: int | None) -> None:
+    def memory_row(self, what: str, input_: str, peak_kb: int | None,
+                   runs: int | None = None) -> None:
         value = "not measured (no /usr/bin/time)" if peak_kb is None else \
             f"{peak_kb} kB ({peak_kb / 1024:.1f} MiB)"
         self.summary.row(f"{what}: peak memory",
-                         f"{input_}, max RSS, /usr/bin/time -v, {self.args.peak_runs} runs",
+                         f"{input_}, max RSS, /usr/bin/time -v, {runs or self.args.peak_runs} runs",
                          value, "< 20 MB")
         if peak_kb is not None and peak_kb > 20 * 1024:
             self.summary.anomaly(f"{what} ({input_}): peak RSS {peak_kb} kB > 20 MB")
@@ -706,24 +720,67 @@ class Bench:
             self.summary.anomaly(f"{name}: {ms(latency)} from process start to first request "
                                  "(strace overhead included)")
 
-    # 2. binary sizes
+    # 2. the executable's size: check, in, out and catapult are links to one file
     def binary_sizes(self) -> None:
-        for name in ("check", "in", "out"):
-            path = self.binaries.path(name)
-            shown = shown_path(path, self.root)
-            size = path.stat().st_size
-            stripped = ""
-            if shutil.which("file"):
-                description = subprocess.run(["file", "-b", str(path)], capture_output=True,
-                                             text=True).stdout
-                stripped = ", stripped" if ", stripped" in description else ", NOT stripped"
-                if "NOT" in stripped:
-                    self.summary.anomaly(f"{shown} is not stripped")
-            self.summary.row(f"binary size: {name}", shown,
-                             f"{size} bytes ({size / 1e6:.2f} MB, {size / 2**20:.2f} MiB){stripped}",
-                             "< 10 MB")
-            if size > 10 * 10**6:
-                self.summary.anomaly(f"{shown} is {size / 1e6:.2f} MB (> 10 MB)")
+        path = self.binaries.path("check").resolve()
+        shown = shown_path(path, self.root)
+        size = path.stat().st_size
+        stripped = ""
+        if shutil.which("file"):
+            description = subprocess.run(["file", "-b", str(path)], capture_output=True,
+                                         text=True).stdout
+            stripped = ", stripped" if ", stripped" in description else ", NOT stripped"
+            if "NOT" in stripped:
+                self.summary.anomaly(f"{shown} is not stripped")
+        self.summary.row("binary size: the executable (check, in, out, catapult)", shown,
+                         f"{size} bytes ({size / 1e6:.2f} MB, {size / 2**20:.2f} MiB){stripped}",
+                         "< 10 MB")
+        if size > 10 * 10**6:
+            self.summary.anomaly(f"{shown} is {size / 1e6:.2f} MB (> 10 MB)")
+
+    # 2b. the images, as the last ci/image-test measured them
+    def image_figures(self) -> None:
+        target = "resource image < 12 MB"
+        input_ = "the last ci/image-test"
+        path = Path(self.args.image_sizes) if self.args.image_sizes else None
+        if path is None or not path.exists():
+            self.summary.row("image sizes", input_,
+                             f"not built (no {path or 'target/image-test/sizes.json'}: run ci/image-test)",
+                             target)
+            return
+        sizes = json.loads(path.read_text())
+        engine = sizes.get("engine") or []
+        names = [sizes[image]["name"] for image in ("resource_image", "cli_image")]
+        if not engine or not shutil.which(engine[0]):
+            self.summary.row("image sizes", input_, "not built here (no container engine to ask)",
+                             target)
+            return
+        gone = [name for name in names
+                if subprocess.run([*engine, "image", "inspect", "--format", "{{.Id}}", name],
+                                  capture_output=True).returncode != 0]
+        if gone:
+            self.summary.row("image sizes", input_,
+                             f"not built (the images of the run at {sizes['measured_at']} are gone: "
+                             f"{', '.join(gone)})", target)
+            return
+        measured = f"ci/image-test at {sizes['measured_at']}"
+
+        def mib(n: int) -> str:
+            return f"{n} bytes ({n / 2**20:.2f} MiB)"
+
+        resource = sizes["resource_image"]["bytes"]
+        self.summary.row("resource image", measured, mib(resource), target)
+        if resource >= 12 * 10**6:
+            self.summary.anomaly(f"the resource image is {resource / 1e6:.2f} MB (goal: under 12 MB)")
+        self.summary.row("command line image", measured, mib(sizes["cli_image"]["bytes"]))
+        self.summary.row("  of which the executable", measured, mib(sizes["executable_bytes"]))
+        self.summary.row("  of which the CA bundle", measured, mib(sizes["ca_bundle_bytes"]))
+        self.summary.row(f"  of which the base ({sizes['base']})", measured, mib(sizes["base_bytes"]))
+        glibc = sizes.get("on_glibc_base")
+        if glibc:
+            self.summary.row("resource image on Debian's glibc and libgcc", measured,
+                             f"{mib(glibc['bytes'])}, the base {mib(glibc['base_bytes'])}",
+                             "for comparison")
 
     # 3. out
     def make_repository(self, count: int = 3) -> tuple[Path, list[str]]:
@@ -831,6 +888,7 @@ class Bench:
             self.startup_row("out", latency, destinations)
 
         self.deploy_figures(bucket, build, request)
+        self.deploy_memory(bucket, build, request)
         self.racing_puts("race", self.endpoint)
         if self.args.fault_proxy:
             self.racing_puts("race-lossy", self.args.fault_proxy, lossy=True)
@@ -1015,6 +1073,18 @@ class Bench:
                        "release: <get's directory>, key with 2 deploys", counted,
                        "out (deploy pinned by a get)", 4, " (3 + the pinned release's GetObject)")
 
+    def deploy_memory(self, bucket: str, build: Path, release_request: dict) -> None:
+        """The peak memory of a deploy that writes: a new release before each run, so that the
+        deploy is not a retry by the same build."""
+        source = dict(self.source(bucket), environment="staging")
+        peaks = []
+        for _ in range(self.args.peak_runs):
+            expect_success(self.binaries.run("out", release_request, build),
+                           "out (a release to deploy)")
+            peaks.append(one_peak(self.binaries, "out", {"source": source, "params": {}}, build))
+        self.memory_row("out, deploy", "the latest release, a key with deploys",
+                        None if None in peaks else max(peaks))
+
     def racing_puts(self, key: str, endpoint: str, lossy: bool = False,
                     conflicts: bool = False, stripped: bool = False,
                     racers: int | None = None) -> None:
@@ -1181,6 +1251,83 @@ class Bench:
             self.summary.anomaly(f"{title}: the outs printed {printed_numbers}, "
                                  f"S3 holds {stored_numbers}")
 
+    def make_long_repository(self, count: int) -> tuple[Path, str]:
+        """A build directory holding a checkout `repo` of `count` + 1 commits in the changelog
+        bench's layout (each commit changes services/api/file or, every other one,
+        services/web/file), made with git fast-import, so packed as a clone is; and the sha of
+        its root commit."""
+        build = Path(tempfile.mkdtemp(dir=self.scratch, prefix="long-"))
+        repo = build / "repo"
+        env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(self.scratch)}
+
+        def git(*args, stdin: bytes | None = None) -> str:
+            return subprocess.run(["git", *args], cwd=repo, env=env, check=True, input=stdin,
+                                  capture_output=True).stdout.decode().strip()
+
+        repo.mkdir()
+        git("init", "-q", "-b", "main")
+        stream = []
+        for n in range(count + 1):
+            directory = "services/api" if n % 2 == 0 else "services/web"
+            message, content = f"Change number {n}", f"change {n}\n"
+            when = 1_700_000_000 + n * 60
+            stream.append(f"commit refs/heads/main\nmark :{n + 1}\n"
+                          f"author Bench Author <bench@example.com> {when} +0000\n"
+                          f"committer Bench Author <bench@example.com> {when} +0000\n"
+                          f"data {len(message)}\n{message}\n"
+                          + (f"from :{n}\n" if n else "")
+                          + f"M 100644 inline {directory}/file\ndata {len(content)}\n{content}\n")
+        git("fast-import", "--quiet", stdin="".join(stream).encode())
+        git("reset", "-q", "--hard", "main")
+        return build, git("rev-list", "--max-parents=0", "HEAD")
+
+    def paths_changelog_figures(self) -> None:
+        """`out` cutting a release whose changelog spans 10,000 commits (the previous release
+        at the root commit), with `changelog_paths: [services/api]` and without: peak memory
+        (the goal: under 20 MB with paths) and wall time. Each run releases the root commit on
+        a key of its own first, then the head, measured."""
+        commits = 10_000
+        log(f"--- out over {commits} commits, with and without changelog_paths")
+        start = time.perf_counter()
+        build, root = self.make_long_repository(commits)
+        log(f"    made the repository in {time.perf_counter() - start:.1f} s")
+        bucket = new_bucket(self.s3, "paths")
+        runs = max(self.args.peak_runs, 3)
+        for paths, listed in (([], commits), (["services/api"], commits // 2)):
+            label = "changelog_paths: [services/api]" if paths else "no changelog_paths"
+            peaks, seconds = [], []
+            for index in range(runs):
+                name = f"{'paths' if paths else 'all'}-{index}"
+                source = self.source(bucket, name)
+                expect_success(self.binaries.run("out", {"source": source, "params": {
+                    "repository": "repo", "commit": root}}, build), "out (the root commit)")
+                params = {"repository": "repo"}
+                if paths:
+                    params["changelog_paths"] = paths
+                report = self.scratch / f"time-{uuid.uuid4().hex}.txt"
+                run = expect_success(
+                    self.binaries.run("out", {"source": source, "params": params}, build,
+                                      wrapper=["/usr/bin/time", "-v", "-o", str(report)]
+                                      if Path("/usr/bin/time").exists() else None),
+                    f"out over {commits} commits, {label}")
+                seconds.append(run.seconds)
+                if report.exists():
+                    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)",
+                                      report.read_text())
+                    if match:
+                        peaks.append(int(match.group(1)))
+                    report.unlink()
+                record = json.loads(self.s3.get_object(Bucket=bucket, Key=name)["Body"].read())
+                if len(record.get("commits", [])) != listed:
+                    self.summary.anomaly(f"out over {commits} commits, {label}: the record lists "
+                                         f"{len(record.get('commits', []))} commits, not {listed}")
+            self.memory_row(f"out, release, {label}",
+                            f"changelog of {commits:,} commits ({listed:,} kept), packed repo",
+                            max(peaks) if peaks else None, runs)
+            self.summary.row(f"out, release, {label}: wall time",
+                             f"changelog of {commits:,} commits ({listed:,} kept), {runs} runs",
+                             f"median {ms(statistics.median(seconds))}")
+
     def proxy_faults(self, mark: int) -> list[str]:
         """The fault proxy's lines about lost answers since `mark`."""
         return self.proxy_lines(self.proxy_log, mark, "lost the answer")
@@ -1218,10 +1365,27 @@ class Bench:
             self.summary.row("changelog over 10,000 commits", "cargo bench --bench changelog",
                              " / ".join(output[-3:]) or "(printed nothing)", "< 100 ms")
         for line in figures:
-            what, _, value = line.partition(":")
+            # "<what>: <figures>", and <what> may hold colons of its own ("changelog_paths:
+            # [services/api]"); so may the side-by-side line's figures ("pairs: ...").
+            beside_git = "beside git log" in line
+            if beside_git:
+                what, _, value = line.rpartition(": median")
+                value = "median" + value
+            else:
+                what, _, value = line.rpartition(": ")
             self.summary.row(what.strip(), "cargo bench -p catapult-core --bench changelog",
-                             value.strip() or line, "< 100 ms")
-        self.summary.notes += [f"changelog bench: {line}" for line in output if "median" not in line]
+                             value.strip(), "within 1.5x of git log" if beside_git else "< 100 ms")
+            ratio = re.search(r"ratio ([\d.]+)x", value)
+            if beside_git and ratio and float(ratio.group(1)) > 1.5:
+                self.summary.anomaly(f"{what.strip()}: {ratio.group(1)}x git log's time (> 1.5x)")
+            elif beside_git and not ratio:
+                self.summary.anomaly(f"{what.strip()}: no ratio printed: {value.strip()}")
+        for line in output:
+            if "not measured" in line:
+                self.summary.row(line.partition(":")[0], "cargo bench -p catapult-core --bench changelog",
+                                 line.partition(":")[2].strip(), "within 1.5x of git log")
+        self.summary.notes += [f"changelog bench: {line}" for line in output
+                               if "median" not in line and "not measured" not in line]
 
     # --- catapult status: the board ---------------------------------------------------------
 
@@ -1489,14 +1653,17 @@ class Bench:
                                           "request' is not measured.")
             if self.args.only in (None, "resource"):
                 self.binary_sizes()
+                self.image_figures()
                 for size in self.args.sizes:
                     self.history_figures(size)
                 self.flatness()
                 self.out_figures()
+            if self.args.only in (None, "resource", "changelog"):
+                self.paths_changelog_figures()
                 if self.args.quick:
                     self.summary.row("changelog over 10,000 commits",
                                      "cargo bench --bench changelog", "not run (--quick)",
-                                     "< 100 ms")
+                                     "< 100 ms; with paths, within 1.5x of git log")
                 else:
                     self.changelog_bench()
             if self.args.only == "stores":
@@ -1521,6 +1688,11 @@ class Bench:
             "the figure that shows whether the binary itself stays flat.",
             "Every endpoint here is a custom one, so each `out` that writes verifies its write with "
             "one listing more (section 12); on AWS S3 itself (no endpoint) that listing is skipped.",
+            "Image sizes are the last ci/image-test's (target/image-test/sizes.json), shown only "
+            "while its images are still in the engine; the images hold the static executable "
+            "ci/image-test built, the binary size row the one ci/bench built here.",
+            "out over 10,000 commits: a repository made with git fast-import (packed, as a clone "
+            "is), the previous release at its root commit; each run a key of its own.",
             "Racing puts: distinct commits of one repository, force: true and allow_rollback: true, "
             "so that a write not recognised as its own would show as a second record of its commit. "
             "Through the fault proxy every request is forwarded byte for byte (signatures hold); "
@@ -1689,10 +1861,13 @@ def main() -> int:
                         help="applications on the board of catapult status")
     parser.add_argument("--status-runs", type=int,
                         help="timed runs of catapult status, cold and warm (default 10)")
-    parser.add_argument("--only", choices=["resource", "status", "questions", "stores"],
-                        help="only the resource's figures, catapult status's, those of catapult "
-                             "metrics and tickets, or the stores' (requests per write, the 409 "
-                             "race, Ceph RGW's true race)")
+    parser.add_argument("--image-sizes", metavar="FILE",
+                        help="what the last ci/image-test measured (target/image-test/sizes.json)")
+    parser.add_argument("--only", choices=["resource", "changelog", "status", "questions", "stores"],
+                        help="only the resource's figures, only the changelog's (the cargo bench "
+                             "beside git log, and out over 10,000 commits), catapult status's, "
+                             "those of catapult metrics and tickets, or the stores' (requests per "
+                             "write, the 409 race, Ceph RGW's true race)")
     parser.add_argument("--questions-projects", type=int, default=50,
                         help="applications of catapult metrics and tickets")
     parser.add_argument("--questions-deploys", type=int, default=200,

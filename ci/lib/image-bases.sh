@@ -1,14 +1,15 @@
 # shellcheck shell=bash
-# Sourced by ci/image-test: the two base images the Dockerfile's build arguments name, made from
-# Debian's packages on this machine, because no container registry is reachable here.
+# Sourced by ci/image-test: two base images, made from Debian's packages on this machine,
+# because no container registry is reachable here.
 #
 #   engine=(podman --runtime runc)      # or (docker): the caller picks the engine
 #   . ci/lib/image-bases.sh
 #   image_bases_ensure WORKDIR          # builds whichever of the two is missing
 #
-# - localhost/catapult-base-cc:bookworm: what gcr.io/distroless/cc-debian12 (the Dockerfile's
-#   default base) holds, from the same Debian packages: glibc, libgcc, base-files, and root in
-#   /etc/passwd. No shell, no package manager: the resource stage's base.
+# - localhost/catapult-base-cc:bookworm: what gcr.io/distroless/cc-debian12 holds, from the same
+#   Debian packages: glibc, libgcc, base-files, and root in /etc/passwd. No shell, no package
+#   manager. The images themselves start from scratch (the executable is static); ci/image-test
+#   builds the resource image on this base too, to print what a glibc base would add.
 # - localhost/catapult-builder:bookworm: the same plus gcc, libc6-dev, make, pkg-config and
 #   ca-certificates, and this machine's active Rust toolchain laid out as the public `rust` image
 #   lays it out: RUSTUP_HOME=/usr/local/rustup, CARGO_HOME=/usr/local/cargo, /usr/local/cargo/bin

@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use catapult_resource::Step;
 
 fn main() -> ExitCode {
+    // One process, one checkout read once.
+    catapult_core::git::set_up_for_one_pass();
     let started_as = std::env::args_os().next().unwrap_or_default();
     let name = Path::new(&started_as)
         .file_name()

@@ -6,11 +6,11 @@
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
-use std::path::Path;
 
-use git2::{ErrorCode, Oid, Tree};
+use git2::Oid;
 
-use super::{Checkout, Commit, GitError, Result, git_error, shallow_reason, short_sha};
+use super::pathspec::PathFilter;
+use super::{Checkout, Commit, Result, git_error, shallow_reason, short_sha};
 
 /// A changelog longer than this many lines is cut.
 const MAX_LINES: usize = 50;
@@ -54,7 +54,7 @@ impl Checkout {
     /// with its first parent's (a root commit counts when it adds one). A path is a file or a
     /// directory, matched whole (`services/api` matches `services/api/main.rs`, not
     /// `services/api2`); there are no globs. A path that leaves the repository is
-    /// [`GitError::InvalidPath`].
+    /// [`GitError::InvalidPath`](super::GitError::InvalidPath).
     ///
     /// When `previous` is not in the checkout, or is malformed, or the checkout is a shallow
     /// clone that stops before it, this does not fail: the changelog is unavailable, with the
@@ -88,6 +88,11 @@ impl Checkout {
             )
         };
         let mut walk = self.walk(previous_oid, new_oid).map_err(walk_error)?;
+        let mut paths = if filter.is_empty() {
+            None
+        } else {
+            Some(filter.walk(&self.repo).map_err(walk_error)?)
+        };
         let mut oids = Vec::new();
         for oid in &mut walk {
             let oid = oid.map_err(walk_error)?;
@@ -95,7 +100,11 @@ impl Checkout {
                 let previous = previous.unwrap_or_default();
                 return Ok(Changelog::unavailable(shallow_reason(previous)));
             }
-            if filter.is_empty() || self.touches(oid, &filter).map_err(walk_error)? {
+            let counts = match &mut paths {
+                None => true,
+                Some(paths) => paths.touches(oid).map_err(walk_error)?,
+            };
+            if counts {
                 oids.push(oid);
             }
         }
@@ -110,34 +119,6 @@ impl Checkout {
             commits,
             unavailable: None,
         })
-    }
-
-    /// Whether the commit `oid` changes anything the filter names, compared with its first
-    /// parent (with nothing, for a root commit).
-    fn touches(&self, oid: Oid, filter: &PathFilter) -> Result<bool, git2::Error> {
-        let commit = self.repo.find_commit(oid)?;
-        let tree = commit.tree()?;
-        let parent_tree = match commit.parent_ids().next() {
-            Some(parent) => {
-                let parent = self.repo.find_commit(parent)?;
-                if parent.tree_id() == tree.id() {
-                    return Ok(false);
-                }
-                Some(parent.tree()?)
-            }
-            None => None,
-        };
-        for path in &filter.paths {
-            let now = entry(&tree, path)?;
-            let before = match &parent_tree {
-                Some(parent_tree) => entry(parent_tree, path)?,
-                None => None,
-            };
-            if now != before {
-                return Ok(true);
-            }
-        }
-        Ok(false)
     }
 
     /// Appends the changelog line of commit `oid` (full sha `sha`) to `out`.
@@ -198,62 +179,6 @@ fn render_cut<E>(
         }
     }
     Ok(out)
-}
-
-/// The paths of `changelog_paths`, normalised: relative to the repository's root, `/`-separated,
-/// no `.` or empty components, no trailing `/`. The root itself is the empty path.
-struct PathFilter {
-    paths: Vec<String>,
-}
-
-impl PathFilter {
-    fn new(paths: &[String]) -> Result<Self> {
-        let paths = paths
-            .iter()
-            .map(|raw| {
-                let invalid = || {
-                    GitError::InvalidPath(format!(
-                        "changelog_paths: {raw:?} is not a path inside the repository, relative to its root"
-                    ))
-                };
-                if raw.starts_with('/') {
-                    return Err(invalid());
-                }
-                let mut path = String::with_capacity(raw.len());
-                for component in raw.split('/') {
-                    match component {
-                        "" | "." => {}
-                        ".." => return Err(invalid()),
-                        _ => {
-                            if !path.is_empty() {
-                                path.push('/');
-                            }
-                            path.push_str(component);
-                        }
-                    }
-                }
-                Ok(path)
-            })
-            .collect::<Result<_>>()?;
-        Ok(PathFilter { paths })
-    }
-
-    fn is_empty(&self) -> bool {
-        self.paths.is_empty()
-    }
-}
-
-/// What `tree` holds at `path` (the empty path is the tree itself): its id and file mode, so
-/// that a change of content or of mode (`chmod +x`) shows.
-fn entry(tree: &Tree<'_>, path: &str) -> Result<Option<(Oid, i32)>, git2::Error> {
-    if path.is_empty() {
-        return Ok(Some((tree.id(), 0o040000)));
-    }
-    match tree.get_path(Path::new(path)) {
-        Ok(entry) => Ok(Some((entry.id(), entry.filemode()))),
-        Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
 }
 
 /// Text from a commit as one line: invalid UTF-8 replaced, control characters (a stray `\r`, a

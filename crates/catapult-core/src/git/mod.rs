@@ -14,6 +14,7 @@ use git2::{ErrorCode, Oid, Repository, Sort};
 
 pub mod changelog;
 pub mod facts;
+mod pathspec;
 pub mod relation;
 
 pub use changelog::{Changelog, render_changelog};
@@ -44,6 +45,20 @@ pub type Result<T, E = GitError> = std::result::Result<T, E>;
 const FULL_SHA: usize = 40;
 /// How many hex digits of a sha a short sha shows.
 const SHORT_SHA: usize = 7;
+
+/// Sets libgit2 up, for the whole process, to read a checkout once and end, as a step or a
+/// command does: the executable calls this first. A changelog over 10,000 commits reads 10,000
+/// commits and, with `changelog_paths`, 20,000 trees, each once or twice.
+///
+/// - No object cache. libgit2 keeps every object it reads, up to 256 MB, in case it is read
+///   again: over such a range that held 3.5 MB of `out`'s peak memory, 8 MB with the paths' trees
+///   (22 MB in all, against 15.5 MB without). Without it, an object read twice is inflated twice.
+/// - No hash check of each object read. libgit2 hashes every object it reads to compare with its
+///   id, which took a quarter of the walk's time; git itself does not on reads (`git fsck` does).
+pub fn set_up_for_one_pass() {
+    git2::opts::enable_caching(false);
+    git2::opts::strict_hash_verification(false);
+}
 
 /// A commit of the checkout, as a record needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
