@@ -1033,9 +1033,10 @@ class Bench:
             self.summary.broken.append(f"out failed on its first deploy: {error}")
             self.summary.row("out, first deploy", "latest release", f"FAILED: {error}")
             return
-        finding = " (3 + the listing and GetObject that find the latest release)"
         self.write_row("out, first deploy: S3 requests", "latest release, empty deploy key",
-                       counted, "out (first deploy)", 5, finding)
+                       counted, "out (first deploy)", 4,
+                       " (the latest release's GetObject, the deploy listing, the environment's "
+                       "freeze, the PutObject)")
 
         counted = count_requests(self.binaries, self.server_log, "out", latest, build)
         expect_success(counted.run, "out (deploy retried by the same build)")
@@ -1054,7 +1055,8 @@ class Bench:
         counted = count_requests(self.binaries, self.server_log, "out", latest, build)
         expect_success(counted.run, "out (next deploy)")
         self.write_row("out, next deploy: S3 requests", "latest release, key with 1 deploy",
-                       counted, "out (next deploy)", 5, finding)
+                       counted, "out (next deploy)", 5,
+                       " (the first deploy's 4 + the current deploy's GetObject)")
         if counted.run.json()["version"]["version"] != released["version"]:
             self.summary.anomaly(f"out (next deploy) deployed {counted.run.stdout.strip()}, "
                                  f"not the latest release {released}")
@@ -1071,7 +1073,8 @@ class Bench:
         expect_success(counted.run, "out (deploy of a release pinned by a get)")
         self.write_row("out, deploy pinned by a get: S3 requests",
                        "release: <get's directory>, key with 2 deploys", counted,
-                       "out (deploy pinned by a get)", 4, " (3 + the pinned release's GetObject)")
+                       "out (deploy pinned by a get)", 5,
+                       " (the next deploy's 5, the pinned release read by its version id)")
 
     def deploy_memory(self, bucket: str, build: Path, release_request: dict) -> None:
         """The peak memory of a deploy that writes: a new release before each run, so that the

@@ -216,6 +216,22 @@ pub enum Error {
         progress: Progress,
     },
 
+    /// A read that may go on while the store answers met a store that stopped answering.
+    #[error(
+        "no answer from {store} for {seconds} s while {doing}, after {} requests answered ({} versions listed, {} records read): gave up (is the endpoint still up?)",
+        .progress.answered, .progress.versions_listed, .progress.bodies_read
+    )]
+    FellSilent {
+        /// What the read was doing, in a phrase: "reading the histories".
+        doing: String,
+        /// The store.
+        store: String,
+        /// How long it was silent.
+        seconds: u64,
+        /// How far it got.
+        progress: Progress,
+    },
+
     /// A file or directory could not be read or written.
     #[error("cannot {action} {path}")]
     Io {

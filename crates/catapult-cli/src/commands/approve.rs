@@ -38,7 +38,7 @@ pub async fn approve<S: RecordStore>(context: &Context<S>, args: &ApproveArgs) -
         aws_identity,
     };
     let (approval, written) = context
-        .deadline(
+        .write_deadline(
             &format!("approving release {} of {}", args.version, app.name),
             approve_release(&context.store, &app, &plan),
         )

@@ -41,7 +41,7 @@ pub async fn freeze<S: RecordStore>(context: &Context<S>, args: &FreezeArgs) -> 
     }
     let record = FreezeRecord::freeze(environment.as_str(), until, &reason, &by, now);
     let stored = context
-        .deadline(
+        .write_deadline(
             &format!("freezing {environment}"),
             freeze::set(&context.store, &at, record),
         )
@@ -71,7 +71,7 @@ pub async fn unfreeze<S: RecordStore>(context: &Context<S>, args: &UnfreezeArgs)
     }
     let record = FreezeRecord::unfreeze(environment.as_str(), &by, now);
     let stored = context
-        .deadline(
+        .write_deadline(
             &format!("unfreezing {environment}"),
             freeze::set(&context.store, &at, record),
         )

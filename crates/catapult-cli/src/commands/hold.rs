@@ -50,7 +50,7 @@ pub async fn release_hold<S: RecordStore>(context: &Context<S>, args: &HoldArgs)
     let by = context.person("--by", args.by.as_deref())?;
     let reason = super::reason("--reason", args.reason.as_deref())?;
     let cleared = context
-        .deadline(
+        .write_deadline(
             &format!("clearing the hold on {environment}"),
             hold::clear(
                 &context.store,

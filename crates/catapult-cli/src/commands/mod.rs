@@ -11,7 +11,7 @@ use catapult_core::git::Checkout;
 use catapult_core::ops::board::{Board, read_board};
 use catapult_core::ops::summary::BoardHistories;
 use catapult_core::ops::tickets::{TicketInApp, TicketQuery, find_ticket, same_ticket};
-use catapult_core::ops::{Mode, Outcome, within_deadline};
+use catapult_core::ops::{Mode, Outcome, while_answering, within_deadline};
 use catapult_core::record::{
     App, AppName, EnvironmentName, EnvironmentPlace, Layout, checked_author,
 };
@@ -289,8 +289,20 @@ impl<S: RecordStore> Context<S> {
         Ok((found, checkout.is_some()))
     }
 
-    /// Runs `step`, which is `doing` something, within the step's deadline.
+    /// Runs `step`, a read that is `doing` something, for as long as the store keeps answering:
+    /// a first read of long histories may take minutes, and ends only when the store falls
+    /// silent for the step's deadline.
     async fn deadline<T>(
+        &self,
+        doing: &str,
+        step: impl Future<Output = catapult_core::Result<T>>,
+    ) -> Result<T> {
+        Ok(while_answering(&self.store, doing, step).await?)
+    }
+
+    /// Runs `step`, a write that is `doing` something, within the step's whole deadline, as a
+    /// Concourse step runs: its retries are bounded in time.
+    async fn write_deadline<T>(
         &self,
         doing: &str,
         step: impl Future<Output = catapult_core::Result<T>>,
@@ -406,7 +418,7 @@ where
                 return Err(Failure::new("nothing written: not confirmed"));
             }
         }
-        context.deadline(&doing, run(Mode::Write)).await?
+        context.write_deadline(&doing, run(Mode::Write)).await?
     };
     if dry_run && outcome.version_id.is_none() {
         note("dry run: nothing written");

@@ -40,6 +40,8 @@ pub use walk::Walk;
 
 /// How many record bodies are fetched at once.
 const CONCURRENT_READS: usize = 8;
+/// How many record bodies are fetched at once when a whole history is read.
+const CONCURRENT_WHOLE_READS: usize = 32;
 /// How many times a write is tried while other writers keep winning, or answers get lost.
 const MAX_WRITE_ATTEMPTS: u32 = 16;
 
@@ -180,9 +182,23 @@ impl<'a, S: RecordStore, E: Entry> RecordLog<'a, S, E> {
     /// left out with a warning; one that cannot be read whole, a missing bucket or a failing
     /// store is an error.
     pub async fn read_valid(&self, entries: &[ListedVersion]) -> Result<Vec<Stored<E>>> {
+        self.read_valid_at_once(entries, CONCURRENT_READS).await
+    }
+
+    /// [`Self::read_valid`] for the versions of a whole history, all wanted: more at a time.
+    pub async fn read_all_valid(&self, entries: &[ListedVersion]) -> Result<Vec<Stored<E>>> {
+        self.read_valid_at_once(entries, CONCURRENT_WHOLE_READS)
+            .await
+    }
+
+    async fn read_valid_at_once(
+        &self,
+        entries: &[ListedVersion],
+        at_once: usize,
+    ) -> Result<Vec<Stored<E>>> {
         let reads: Vec<Result<Read<E>>> = futures_util::stream::iter(entries)
             .map(|entry| self.read_listed(entry))
-            .buffered(CONCURRENT_READS)
+            .buffered(at_once)
             .collect()
             .await;
         let mut records = Vec::with_capacity(entries.len());

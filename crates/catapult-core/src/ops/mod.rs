@@ -22,5 +22,5 @@ pub mod rules;
 pub mod summary;
 pub mod tickets;
 
-pub use deadline::{STEP_DEADLINE, within_deadline};
+pub use deadline::{STEP_DEADLINE, while_answering, within_deadline};
 pub use outcome::{AUTOMATED, MANUAL, Mode, Outcome};

@@ -203,7 +203,7 @@ pub async fn read_history<S: RecordStore>(
     cost.read += unread.len();
     cost.cached += listed.len() - unread.len();
     let read: HashMap<String, Summary> = RecordLog::new(store, at)
-        .read_valid(&unread)
+        .read_all_valid(&unread)
         .await?
         .iter()
         .map(|stored| (stored.version_id.clone(), Summary::of(stored, kind)))
