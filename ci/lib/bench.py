@@ -513,7 +513,7 @@ class Summary:
 
     def print(self) -> None:
         headers = ("figure", "input", "measured", "product target")
-        widths = [max(len(headers[i]), *(len(row[i]) for row in self.rows)) for i in range(4)]
+        widths = [max([len(headers[i])] + [len(row[i]) for row in self.rows]) for i in range(4)]
         out = sys.stdout
         out.write("\n## catapult benchmark\n\n")
         out.write("| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths)) + " |\n")
