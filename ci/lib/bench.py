@@ -336,19 +336,42 @@ def median_seconds(runs: list[Run]) -> float:
     return statistics.median(run.seconds for run in runs)
 
 
+def signed(port: int, method: str, target: str) -> dict[str, str]:
+    """The headers of `method target` signed with the bench's keys (SigV4), as the binaries send
+    it: moto answers an unsigned GetObject with 403 after doing less than a read, so a replay
+    must be signed to cost the server what the binary's request cost it."""
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest(method=method, url=f"http://127.0.0.1:{port}{target}")
+    S3SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "s3", "us-east-1").add_auth(request)
+    return dict(request.headers.items())
+
+
+def replayed(port: int, method: str, target: str) -> None:
+    """One read request sent again, on a new connection, signed; a replay the server refuses
+    would not be the same work, so it breaks the run."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.request(method, target, headers=signed(port, method, target))
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    if response.status in (401, 403):
+        raise BrokenRun(f"the replay of {method} {anonymous([target])} was answered "
+                        f"{response.status}: the server's share would not be the same work")
+
+
 def replay(port: int, requests: list[str]) -> float:
     """Sends the same read requests again, one after another, each on a new connection as a
-    fresh process would, and returns the time taken: the server's share of a run. (moto does
-    not check signatures; only GET and HEAD are replayed, so nothing changes.)"""
+    fresh process would, and returns the time taken: the server's share of a run. (Only GET
+    and HEAD are replayed, so nothing changes.)"""
     start = time.perf_counter()
     for line in requests:
         method, target = line.split(" ", 2)[:2]
         if method not in ("GET", "HEAD"):
             continue
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        connection.request(method, target)
-        connection.getresponse().read()
-        connection.close()
+        replayed(port, method, target)
     return time.perf_counter() - start
 
 
@@ -1766,11 +1789,7 @@ def parallel_gets(port: int, requests: list[str], at_once: int) -> float:
     from concurrent.futures import ThreadPoolExecutor
 
     def get(line: str) -> None:
-        target = line.split(" ", 2)[1]
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        connection.request("GET", target)
-        connection.getresponse().read()
-        connection.close()
+        replayed(port, "GET", line.split(" ", 2)[1])
 
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=at_once) as pool:
