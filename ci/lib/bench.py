@@ -42,6 +42,8 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
+import questions_at_scale
+
 ACCESS_KEY = "testing"
 SECRET_KEY = "testing"
 
@@ -1539,45 +1541,12 @@ class Bench:
             self.summary.notes.append(f"{catapult} is not built: metrics and tickets not measured.")
             return
         projects, deploys = self.args.questions_projects, self.args.questions_deploys
-        environments = ["staging", "qa", "production"]
+        environments = questions_at_scale.ENVIRONMENTS
         label = f"{projects} apps x {len(environments)} envs x {deploys} deploys"
         log(f"--- catapult metrics and tickets: {label} (seeding {projects * deploys * 4} records)")
         bucket = new_bucket(self.s3, "questions")
-        now = int(time.time())
-        start = now - 29 * 86_400
-        step = (29 * 86_400) // max(deploys, 1)
-
-        def seed_app(index: int) -> None:
-            client = s3_client(self.endpoint)
-            name = f"app-{index:03d}"
-            for number in range(1, deploys + 1):
-                at = start + number * step
-                commits = [f"{index:08x}{number:08x}{k:024x}" for k in range(2)]
-                body = {
-                    "version": number, "commit": commits[0], "image": None,
-                    "author": "bench@example.com",
-                    "changelog": "\n".join(f"{c[:7]}  2026-11-20  Bench  OPS-{number}: change" for c in commits),
-                    "commits": commits,
-                    "commit_times": [time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at - 3600 * (k + 1))) for k in range(2)],
-                    "tickets": [f"OPS-{number}"],
-                    "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at - 60)),
-                    "rollback": False, "action_type": "automated", "highest_version": number,
-                }
-                client.put_object(Bucket=bucket, Key=name, Body=json.dumps(body).encode())
-                for offset, env in enumerate(environments):
-                    # Every tenth deploy to production goes back one release: a rollback.
-                    back = env == "production" and number % 10 == 0 and number > 1
-                    deployed = dict(body, version=number - 1 if back else number,
-                                    rollback=back, environment=env,
-                                    timestamp=time.strftime("%Y-%m-%dT%H:%M:%SZ",
-                                                            time.gmtime(at + 600 * offset)))
-                    client.put_object(Bucket=bucket, Key=f"deploys/{env}/{name}",
-                                      Body=json.dumps(deployed).encode())
-
-        from concurrent.futures import ThreadPoolExecutor
         began = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(seed_app, range(projects)))
+        questions_at_scale.seed(self.endpoint, ACCESS_KEY, SECRET_KEY, bucket, projects, deploys)
         log(f"    seeded in {time.perf_counter() - began:.0f} s")
         home = self.scratch / "questions-home"
         home.mkdir()

@@ -34,9 +34,13 @@ def stamp(seconds: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 
-def seed(endpoint: str, key: str, secret: str, bucket: str, deploys: int) -> None:
+def seed(endpoint: str, key: str, secret: str, bucket: str, projects: int,
+         deploys: int) -> None:
+    """`projects` applications with `deploys` releases each and a deploy of each to every
+    environment, a month's worth, the newest a minute old (ci/lib/bench.py seeds its questions
+    with this too)."""
     start = int(time.time()) - 29 * 86_400
-    step = (29 * 86_400) // deploys
+    step = (29 * 86_400) // max(deploys, 1)
 
     def seed_app(index: int) -> None:
         s3 = client(endpoint, key, secret)
@@ -62,11 +66,8 @@ def seed(endpoint: str, key: str, secret: str, bucket: str, deploys: int) -> Non
                 s3.put_object(Bucket=bucket, Key=f"deploys/{environment}/{name}",
                               Body=json.dumps(deployed).encode())
 
-    began = time.perf_counter()
     with ThreadPoolExecutor(max_workers=16) as pool:
-        list(pool.map(seed_app, range(PROJECTS)))
-    print(f"seeded {PROJECTS * deploys * 4} records in {time.perf_counter() - began:.0f} s",
-          file=sys.stderr, flush=True)
+        list(pool.map(seed_app, range(projects)))
 
 
 def main() -> int:
@@ -82,7 +83,10 @@ def main() -> int:
     s3 = client(args.endpoint, key, secret)
     s3.create_bucket(Bucket=bucket)
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    seed(args.endpoint, key, secret, bucket, args.deploys)
+    began = time.perf_counter()
+    seed(args.endpoint, key, secret, bucket, PROJECTS, args.deploys)
+    print(f"seeded {PROJECTS * args.deploys * 4} records in {time.perf_counter() - began:.0f} s",
+          file=sys.stderr, flush=True)
 
     home = tempfile.mkdtemp(dir=args.scratch, prefix="home-")
     cache = tempfile.mkdtemp(dir=args.scratch, prefix="cache-")
