@@ -486,36 +486,44 @@ def startup_latency(binaries: Binaries, name: str, request: dict, port: int, fla
     return (statistics.median(latencies) if latencies else None), destinations
 
 
-def one_peak(binaries: Binaries, name: str, request: dict, directory: Path | None) -> int | None:
-    """The "Maximum resident set size (kbytes)" of one successful run under /usr/bin/time -v;
-    None without /usr/bin/time."""
+def largest_peak(scratch: Path, run_under, runs: int = 3) -> int | None:
+    """The largest "Maximum resident set size (kbytes)" /usr/bin/time -v reports over `runs`
+    runs of `run_under(wrapper)`, which runs the command under `wrapper`; None without
+    /usr/bin/time."""
     if not Path("/usr/bin/time").exists():
         return None
-    report = binaries.scratch / f"time-{uuid.uuid4().hex}.txt"
-    run = binaries.run(name, request, directory, wrapper=["/usr/bin/time", "-v", "-o", str(report)])
-    expect_success(run, f"{name} under /usr/bin/time")
+    peaks = []
+    for _ in range(runs):
+        report = scratch / f"time-{uuid.uuid4().hex}.txt"
+        run_under(["/usr/bin/time", "-v", "-o", str(report)])
+        peak = read_peak(report)
+        if peak is not None:
+            peaks.append(peak)
+    return max(peaks) if peaks else None
+
+
+def read_peak(report: Path) -> int | None:
+    """The "Maximum resident set size (kbytes)" of a /usr/bin/time -v report, which it removes."""
     match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", report.read_text())
     report.unlink()
     return int(match.group(1)) if match else None
 
 
+def one_peak(binaries: Binaries, name: str, request: dict, directory: Path | None) -> int | None:
+    """The peak memory of one successful run (see largest_peak)."""
+    return largest_peak(binaries.scratch, lambda wrapper: expect_success(
+        binaries.run(name, request, directory, wrapper=wrapper),
+        f"{name} under /usr/bin/time"), runs=1)
+
+
 def peak_rss(binaries: Binaries, name: str, request: dict, directory_factory=None,
              runs: int = 3) -> int | None:
-    """The largest "Maximum resident set size (kbytes)" /usr/bin/time -v reports over `runs`."""
-    if not Path("/usr/bin/time").exists():
-        return None
-    peaks = []
-    for _ in range(runs):
-        report = binaries.scratch / f"time-{uuid.uuid4().hex}.txt"
-        directory = directory_factory() if directory_factory else None
-        run = binaries.run(name, request, directory,
-                           wrapper=["/usr/bin/time", "-v", "-o", str(report)])
-        expect_success(run, f"{name} under /usr/bin/time")
-        match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", report.read_text())
-        report.unlink()
-        if match:
-            peaks.append(int(match.group(1)))
-    return max(peaks) if peaks else None
+    """The largest peak memory of `runs` successful runs, each in a directory of
+    `directory_factory`'s when it is given (see largest_peak)."""
+    return largest_peak(binaries.scratch, lambda wrapper: expect_success(
+        binaries.run(name, request, directory_factory() if directory_factory else None,
+                     wrapper=wrapper),
+        f"{name} under /usr/bin/time"), runs)
 
 
 # --- the summary -----------------------------------------------------------------------------
@@ -1339,12 +1347,9 @@ class Bench:
                                       if Path("/usr/bin/time").exists() else None),
                     f"out over {commits} commits, {label}")
                 seconds.append(run.seconds)
-                if report.exists():
-                    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)",
-                                      report.read_text())
-                    if match:
-                        peaks.append(int(match.group(1)))
-                    report.unlink()
+                peak = read_peak(report) if report.exists() else None
+                if peak is not None:
+                    peaks.append(peak)
                 record = json.loads(self.s3.get_object(Bucket=bucket, Key=name)["Body"].read())
                 if len(record.get("commits", [])) != listed:
                     self.summary.anomaly(f"out over {commits} commits, {label}: the record lists "
@@ -1504,21 +1509,12 @@ class Bench:
         self.summary.row("older tool's projects.ls (emulated)", label, ms(old),
                          f"warm at least 20x faster: {old / warm:.1f}x "
                          + ("met" if old >= 20 * warm else "NOT met"))
-        if Path("/usr/bin/time").exists():
-            for what, cache in (("cold", fresh_cache), ("warm", lambda: warm_cache)):
-                peaks = []
-                for _ in range(3):
-                    report = self.scratch / f"time-{uuid.uuid4().hex}.txt"
-                    run(cache(), ["/usr/bin/time", "-v", "-o", str(report)])
-                    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)",
-                                      report.read_text())
-                    if match:
-                        peaks.append(int(match.group(1)))
-                if peaks:
-                    peak = max(peaks)
-                    self.summary.row(f"catapult status: peak memory, {what}", label,
-                                     f"{peak / 1024:.1f} MB",
-                                     "under 20 MB: " + ("met" if peak < 20 * 1024 else "NOT met"))
+        for what, cache in (("cold", fresh_cache), ("warm", lambda: warm_cache)):
+            peak = largest_peak(self.scratch, lambda wrapper: run(cache(), wrapper))
+            if peak is not None:
+                self.summary.row(f"catapult status: peak memory, {what}", label,
+                                 f"{peak / 1024:.1f} MB",
+                                 "under 20 MB: " + ("met" if peak < 20 * 1024 else "NOT met"))
         self.summary.notes.append(
             "catapult status: cold runs start from an empty cache directory; warm runs from one "
             "a previous run filled. The older tool (tessian/catapult, a Python CLI) is not "
@@ -1612,20 +1608,12 @@ class Bench:
                              f"({ms(floor)}): " + ("met" if cold <= 2 * floor else "NOT met"))
             self.summary.row(f"catapult {what}: median wall time, warm", label, ms(warm),
                              "under 500 ms: " + ("met" if warm < 0.5 else "NOT met"))
-            if Path("/usr/bin/time").exists():
-                peaks = []
-                for _ in range(3):
-                    report = self.scratch / f"time-{uuid.uuid4().hex}.txt"
-                    run(command, warm_cache, ["/usr/bin/time", "-v", "-o", str(report)])
-                    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)",
-                                      report.read_text())
-                    if match:
-                        peaks.append(int(match.group(1)))
-                if peaks:
-                    peak = max(peaks)
-                    self.summary.row(f"catapult {what}: peak memory, warm", label,
-                                     f"{peak / 1024:.1f} MB",
-                                     "under 20 MB: " + ("met" if peak < 20 * 1024 else "NOT met"))
+            peak = largest_peak(self.scratch,
+                                lambda wrapper: run(command, warm_cache, wrapper))
+            if peak is not None:
+                self.summary.row(f"catapult {what}: peak memory, warm", label,
+                                 f"{peak / 1024:.1f} MB",
+                                 "under 20 MB: " + ("met" if peak < 20 * 1024 else "NOT met"))
             files = list(warm_cache.glob("catapult/histories-v1/*/*.json"))
             if not files:
                 raise BrokenRun(f"catapult {what} left no histories in its cache")
